@@ -1,0 +1,505 @@
+"""Tensor, Function and reverse-mode differentiation.
+
+A ``Tensor`` wraps an array (``numpy.ndarray`` on the CPU, ``cupy.ndarray`` on a GPU). When an
+op runs on tensors that require gradients, the op's ``Function`` object remembers its inputs
+and becomes the output's ``grad_fn``; the tensors and functions form a graph. ``backward()``
+sorts that graph once (iteratively, so deep graphs hit no recursion limit), then walks it from
+the output back to the leaves, calling each function's ``backward`` with the gradient of its
+output and handing the results to its inputs.
+
+Each op is a small ``Function`` subclass in ``tinygan.functional`` whose ``forward`` and
+``backward`` work on raw arrays, side by side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygan import backend
+
+# ----------------------------------------------------------------------------- grad mode
+
+
+class _GradMode:
+    enabled = True
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Context manager: ops inside record no graph (for evaluation and parameter updates)."""
+    previous = _GradMode.enabled
+    _GradMode.enabled = False
+    try:
+        yield
+    finally:
+        _GradMode.enabled = previous
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Context manager: record the graph again inside a ``no_grad`` block."""
+    previous = _GradMode.enabled
+    _GradMode.enabled = True
+    try:
+        yield
+    finally:
+        _GradMode.enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    return _GradMode.enabled
+
+
+# ----------------------------------------------------------------------------- Tensor
+
+
+def _as_array(data: Any, dtype: Any = None) -> Any:
+    """Turn ``data`` into an array the way ``torch.tensor`` does: arrays keep their dtype,
+    Python numbers and lists become float32 (tinygan works in floating point)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = backend.get_array_module(data)
+    if isinstance(data, (np.ndarray, np.generic)) or xp is not np:
+        array = xp.asarray(data)
+    else:
+        array = np.asarray(data)
+        if array.dtype.kind in "biuf":  # bool and int lists too: tinygan tensors are float
+            array = array.astype(np.float32)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it.
+
+    Attributes:
+        data: the underlying ``numpy.ndarray`` or ``cupy.ndarray``.
+        requires_grad: whether ``backward()`` should compute a gradient for this tensor.
+        grad: a ``Tensor`` of the same shape, filled in by ``backward()`` on leaf tensors.
+        grad_fn: the ``Function`` that produced this tensor (``None`` for leaves).
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "retains_grad", "__weakref__")
+    __array_priority__ = 1000  # make ``ndarray * Tensor`` call Tensor.__rmul__
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        if not (type(data) is np.ndarray or backend.get_array_module(data) is not np):
+            data = _as_array(data)
+        if requires_grad and data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got {data.dtype}")
+        self.data = data
+        self.requires_grad = requires_grad
+        self.grad: Tensor | None = None
+        self.grad_fn: Function | None = None
+        self.retains_grad = False
+
+    # --- properties mirroring torch.Tensor
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        if self.grad_fn is not None:
+            extra = f", grad_fn=<{type(self.grad_fn).__name__}>"
+        device = ", device='cuda'" if self.device == "cuda" else ""
+        body = np.array2string(self.numpy(), precision=4, separator=", ", prefix="tensor(")
+        return f"tensor({body}{device}{extra})"
+
+    # --- conversions
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (copied to the host for a GPU tensor)."""
+        return backend.to_device(self.data, "cpu")
+
+    def item(self) -> float:
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def detach(self) -> Tensor:
+        """The same values, cut off from the graph (shares memory, as in PyTorch)."""
+        return Tensor(self.data)
+
+    def to(self, target: Any) -> Tensor:
+        """Move to a device (``"cpu"``, ``"cuda"``) or cast to a dtype; differentiable."""
+        if isinstance(target, str):
+            return F.to_device(self, target)
+        return F.cast(self, np.dtype(target))
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_ can only change leaf tensors; use detach() first")
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after ``backward()`` (for inspection)."""
+        self.retains_grad = True
+
+    # --- autodiff
+    def backward(self, grad: Tensor | Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        Args:
+            grad: the gradient of some scalar with respect to ``self`` (same shape). May be
+                omitted only when ``self`` holds a single element (a loss).
+            retain_graph: keep the graph's saved arrays so ``backward`` can run through it
+                again; by default they are freed as soon as they have been used.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() called on a tensor that does not require grad "
+                "(no input of the ops that made it has requires_grad=True, or it was made under no_grad())"
+            )
+        xp = backend.get_array_module(self.data)
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for a single-element output, "
+                    f"but this tensor has shape {self.shape}; pass backward(grad) of that shape"
+                )
+            grad = xp.ones_like(self.data)
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward(grad) got shape {grad.shape} for a tensor of shape {self.shape}")
+        if self.grad_fn is None:
+            self._accumulate(grad)
+            return
+        _run_backward(self.grad_fn, grad, retain_graph)
+
+    def _accumulate(self, grad: Any) -> None:
+        if self.grad is None:
+            # a broadcast view (stride 0) is read-only and shared; give .grad its own memory
+            if grad.size > 1 and 0 in grad.strides:
+                grad = grad.copy()
+            self.grad = Tensor(grad)
+        else:
+            self.grad = Tensor(self.grad.data + grad)
+
+    # --- operators: thin wrappers over tinygan.functional
+    def __add__(self, other: Any) -> Tensor:
+        return F.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return F.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return F.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return F.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return F.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return F.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return F.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return F.div(other, self)
+
+    def __neg__(self) -> Tensor:
+        return F.neg(self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return F.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return F.pow(base, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return F.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return F.matmul(other, self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return F.getitem(self, index)
+
+    # comparisons give plain (non-differentiable) boolean tensors, as in PyTorch
+    def _compare(self, other: Any, op: str) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(getattr(self.data, op)(other))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, "__lt__")
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, "__le__")
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, "__gt__")
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, "__ge__")
+
+    __hash__ = object.__hash__  # tensors are used as dict keys by identity, like PyTorch's
+
+    # --- methods
+    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return F.sum(self, dim, keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return F.mean(self, dim, keepdim)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return F.max(self, dim, keepdim)
+
+    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False) -> Tensor:
+        return F.var(self, dim, unbiased, keepdim)
+
+    def argmax(self, dim: int | None = None) -> Tensor:
+        return Tensor(self.data.argmax(axis=dim))
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return F.reshape(self, _shape_args(shape))
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0) -> Tensor:
+        return F.flatten(self, start_dim)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        return F.transpose(self, dim0, dim1)
+
+    def permute(self, *dims: Any) -> Tensor:
+        return F.permute(self, _shape_args(dims))
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return F.permute(self, tuple(reversed(range(self.ndim))))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        return F.unsqueeze(self, dim)
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        return F.squeeze(self, dim)
+
+    def expand(self, *shape: Any) -> Tensor:
+        return F.broadcast_to(self, _shape_args(shape))
+
+    def matmul(self, other: Any) -> Tensor:
+        return F.matmul(self, other)
+
+    def exp(self) -> Tensor:
+        return F.exp(self)
+
+    def log(self) -> Tensor:
+        return F.log(self)
+
+    def sqrt(self) -> Tensor:
+        return F.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return F.abs(self)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return F.pow(self, exponent)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        return F.clamp(self, min, max)
+
+    def relu(self) -> Tensor:
+        return F.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        return F.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return F.tanh(self)
+
+
+def _shape_args(args: Sequence[Any]) -> tuple[int, ...]:
+    """Accept both ``x.reshape(2, 3)`` and ``x.reshape((2, 3))``."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+# ----------------------------------------------------------------------------- Function
+
+
+class Function:
+    """One differentiable op: ``forward`` on raw arrays, ``backward`` on raw arrays.
+
+    Subclasses implement::
+
+        forward(self, *arrays) -> array            # save on self what backward needs
+        backward(self, grad_output) -> grad | tuple[grad | None, ...]   # one per input
+
+    ``self.needs_input_grad[i]`` says whether input ``i`` wants a gradient, so backward
+    can skip work (and forward can skip saving) for inputs that do not.
+    Call an op as ``MyFunction(**options)(x, y)``; Python numbers among the inputs become
+    constant tensors of the first tensor input's dtype.
+    """
+
+    needs_input_grad: tuple[bool, ...] = ()
+    inputs: tuple[Tensor, ...] = ()
+    _freed = False
+
+    def __call__(self, *inputs: Any) -> Tensor:
+        tensors = _to_tensors(inputs)
+        requires_grad = _GradMode.enabled and any(t.requires_grad for t in tensors)
+        self.needs_input_grad = tuple(requires_grad and t.requires_grad for t in tensors)
+        output = Tensor(self.forward(*(t.data for t in tensors)), requires_grad=requires_grad)
+        if requires_grad:
+            self.inputs = tensors
+            self.output = weakref.ref(output)  # weak: the graph must not keep outputs alive
+            output.grad_fn = self
+        return output
+
+    def forward(self, *arrays: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad_output: Any) -> Any:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Drop saved arrays and inputs once backward has used them."""
+        self.__dict__.clear()
+        self._freed = True
+
+
+def _to_tensors(inputs: Sequence[Any]) -> tuple[Tensor, ...]:
+    reference = next((x for x in inputs if isinstance(x, Tensor)), None)
+    if reference is None:
+        raise TypeError("an op needs at least one Tensor input")
+    tensors = []
+    device = None
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            # a Python number or array: a constant of the reference's dtype and device
+            xp = backend.get_array_module(reference.data)
+            x = Tensor(xp.asarray(x, dtype=reference.dtype))
+        kind = "cpu" if type(x.data) is np.ndarray else "cuda"
+        if device is None:
+            device = kind
+        elif kind != device:
+            raise RuntimeError(f"expected all tensors on the same device, found {device} and {kind}")
+        tensors.append(x)
+    return tuple(tensors)
+
+
+def _topological_order(root: Function) -> list[Function]:
+    """Functions reachable from ``root``, each after every function that consumes its output.
+
+    Iterative depth-first post-order (a function is finished only after all the functions
+    that made its inputs), then reversed: the output's function first, leaves' last.
+    """
+    order: list[Function] = []
+    visited: set[int] = set()
+    stack: list[tuple[Function, bool]] = [(root, False)]
+    while stack:
+        fn, finished = stack.pop()
+        if finished:
+            order.append(fn)
+            continue
+        if id(fn) in visited:
+            continue
+        visited.add(id(fn))
+        if fn._freed:
+            raise RuntimeError(
+                "trying to backward through the graph a second time, but its saved arrays were "
+                "freed after the first backward; call backward(retain_graph=True) the first time "
+                "if you need to backward through it again"
+            )
+        stack.append((fn, True))
+        for x in fn.inputs:
+            if x.grad_fn is not None and x.requires_grad and id(x.grad_fn) not in visited:
+                stack.append((x.grad_fn, False))
+    order.reverse()
+    return order
+
+
+def _run_backward(root: Function, grad: Any, retain_graph: bool) -> None:
+    # gradient waiting for each function's output, keyed by the function (one output each)
+    pending: dict[int, Any] = {id(root): grad}
+    for fn in _topological_order(root):
+        grad_output = pending.pop(id(fn), None)
+        if grad_output is None:  # nothing downstream depends on this output
+            continue
+        if "output" in fn.__dict__:
+            out = fn.output()
+            if out is not None and out.retains_grad:
+                out._accumulate(grad_output)
+        grads = fn.backward(grad_output)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        for x, g, needed in zip(fn.inputs, grads, fn.needs_input_grad):
+            if not needed or g is None:
+                continue
+            if g.shape != x.shape:
+                raise RuntimeError(
+                    f"{type(fn).__name__}.backward returned a gradient of shape {g.shape} "
+                    f"for an input of shape {x.shape}"
+                )
+            if x.grad_fn is None:
+                x._accumulate(g)
+            else:
+                key = id(x.grad_fn)
+                # no in-place +=: ``g`` may be the very array another input received
+                pending[key] = pending[key] + g if key in pending else g
+        if not retain_graph:
+            fn.release()
+
+
+# The operator methods above call into the functional package, which itself imports
+# Tensor and Function from this module; importing it last breaks the cycle.
+from tinygan import functional as F  # noqa: E402
