@@ -96,9 +96,9 @@ def gradcheck(
 def _difference(fn, inputs, x, original, direction, weights, eps) -> float:
     xp = backend.get_array_module(original)
     step = xp.asarray(direction * eps)
-    x.data = original + step
+    x.data = xp.asarray(original + step)  # asarray: 0-d arrays add up to a NumPy scalar
     plus = _weighted_output(fn, inputs, weights)
-    x.data = original - step
+    x.data = xp.asarray(original - step)
     minus = _weighted_output(fn, inputs, weights)
     return (plus - minus) / (2 * eps)
 

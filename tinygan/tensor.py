@@ -163,7 +163,11 @@ class Tensor:
         """Move to a device (``"cpu"``, ``"cuda"``) or cast to a dtype; differentiable."""
         if isinstance(target, str):
             return F.to_device(self, target)
-        return F.cast(self, np.dtype(target))
+        try:
+            dtype = np.dtype(target)
+        except TypeError:
+            raise TypeError(f"Tensor.to expects a device ('cpu' or 'cuda') or a dtype, got {target!r}") from None
+        return F.cast(self, dtype)
 
     def cpu(self) -> Tensor:
         return self.to("cpu")
@@ -213,7 +217,11 @@ class Tensor:
                 )
             grad = xp.ones_like(self.data)
         else:
-            grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+            data = grad.data if isinstance(grad, Tensor) else grad
+            source = backend.device_of(data)
+            if source != self.device and (isinstance(grad, Tensor) or source == "cuda"):  # NumPy data is copied over
+                raise RuntimeError(f"backward(grad): the gradient is on {source} but the tensor is on {self.device}")
+            grad = data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
             if grad.shape != self.shape:
                 raise ValueError(f"backward(grad) got shape {grad.shape} for a tensor of shape {self.shape}")
         if self.grad_fn is None:
@@ -395,7 +403,7 @@ class Function:
     _freed = False
 
     def __call__(self, *inputs: Any) -> Tensor:
-        tensors = _to_tensors(inputs)
+        tensors = _to_tensors(inputs, type(self).__name__)
         requires_grad = _GradMode.enabled and any(t.requires_grad for t in tensors)
         self.needs_input_grad = tuple(requires_grad and t.requires_grad for t in tensors)
         output = Tensor(self.forward(*(t.data for t in tensors)), requires_grad=requires_grad)
@@ -417,22 +425,25 @@ class Function:
         self._freed = True
 
 
-def _to_tensors(inputs: Sequence[Any]) -> tuple[Tensor, ...]:
+def _to_tensors(inputs: Sequence[Any], op: str) -> tuple[Tensor, ...]:
+    """The inputs as tensors on one device; numbers and lists become constants on that device."""
     reference = next((x for x in inputs if isinstance(x, Tensor)), None)
     if reference is None:
-        raise TypeError("an op needs at least one Tensor input")
+        raise TypeError(f"{op} needs at least one Tensor input")
+    device = reference.device
     tensors = []
-    device = None
     for x in inputs:
         if not isinstance(x, Tensor):
-            # a Python number or array: a constant of the reference's dtype and device
-            xp = backend.get_array_module(reference.data)
+            # a constant of the reference's dtype; an array stays on its own device (and is
+            # checked below), a number or a list is made on the reference's device
+            on_own_device = getattr(x, "ndim", 0) > 0
+            xp = backend.get_array_module(x if on_own_device else reference.data)
             x = Tensor(xp.asarray(x, dtype=reference.dtype))
-        kind = "cpu" if type(x.data) is np.ndarray else "cuda"
-        if device is None:
-            device = kind
-        elif kind != device:
-            raise RuntimeError(f"expected all tensors on the same device, found {device} and {kind}")
+        if x.device != device:
+            raise RuntimeError(
+                f"{op}: expected all tensors on the same device, found one on {device} and one on {x.device}; "
+                f"move them to one device with .to({device!r}) or .to({x.device!r})"
+            )
         tensors.append(x)
     return tuple(tensors)
 
@@ -471,6 +482,9 @@ def _topological_order(root: Function) -> list[Function]:
 def _run_backward(root: Function, grad: Any, retain_graph: bool) -> None:
     # gradient waiting for each function's output, keyed by the function (one output each)
     pending: dict[int, Any] = {id(root): grad}
+    # memory already held by a leaf's .grad (or the caller's grad): another leaf gets a copy, so that
+    # changing one .grad in place (gradient clipping, say) cannot change another
+    held: set[int] = {id(_owner(grad))}
     for fn in _topological_order(root):
         grad_output = pending.pop(id(fn), None)
         if grad_output is None:  # nothing downstream depends on this output
@@ -490,14 +504,22 @@ def _run_backward(root: Function, grad: Any, retain_graph: bool) -> None:
                     f"{type(fn).__name__}.backward returned a gradient of shape {g.shape} "
                     f"for an input of shape {x.shape}"
                 )
+            if g.dtype != x.dtype:  # an op mixing float32 and float64: each input's grad keeps its dtype
+                g = g.astype(x.dtype)
             if x.grad_fn is None:
-                x._accumulate(g)
+                x._accumulate(g.copy() if id(_owner(g)) in held else g)
+                held.add(id(_owner(g)))
             else:
                 key = id(x.grad_fn)
                 # no in-place +=: ``g`` may be the very array another input received
                 pending[key] = pending[key] + g if key in pending else g
         if not retain_graph:
             fn.release()
+
+
+def _owner(array: Any) -> Any:
+    """The array that owns ``array``'s memory (itself unless it is a view)."""
+    return array if array.base is None else array.base
 
 
 # The operator methods above call into the functional package, which itself imports

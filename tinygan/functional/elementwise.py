@@ -123,7 +123,7 @@ class Sqrt(Function):
 class Abs(Function):
     def forward(self, x):
         self.x = x
-        return abs(x)
+        return get_array_module(x).abs(x)  # not abs(): this module's abs() is the Tensor op
 
     def backward(self, g):
         return g * get_array_module(g).sign(self.x)  # sign(0) = 0: the subgradient PyTorch picks
@@ -153,7 +153,8 @@ class Maximum(Function):
         _check_broadcast("maximum", a, b)
         xp = get_array_module(a)
         self.shapes = a.shape, b.shape
-        self.share_a = (a > b) + 0.5 * (a == b)
+        # cast: the float64 0.5 would otherwise silently upcast float32 gradients
+        self.share_a = ((a > b) + 0.5 * (a == b)).astype(xp.result_type(a, b))
         return xp.maximum(a, b)
 
     def backward(self, g):

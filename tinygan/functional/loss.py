@@ -63,6 +63,8 @@ class BCE(Function):
         with np.errstate(divide="ignore") if xp is np else contextlib.nullcontext():  # log(0) = -inf, clamped
             log_p = xp.maximum(xp.log(p), -100)
             log_1mp = xp.maximum(xp.log1p(-p), -100)
+        if self.needs_input_grad[1]:  # d/dt = log(1 - p) - log p, from the same clamped logs
+            self.log_ratio = log_1mp - log_p
         return -(t * log_p + (1 - t) * log_1mp)
 
     def backward(self, g):
@@ -70,7 +72,7 @@ class BCE(Function):
         p, t = self.p, self.t
         # d/dp = (p - t) / (p (1 - p)), with the denominator kept off zero (PyTorch's eps 1e-12)
         gp = g * (p - t) / xp.maximum(p * (1 - p), 1e-12) if self.needs_input_grad[0] else None
-        gt = g * (xp.maximum(xp.log1p(-p), -100) - xp.maximum(xp.log(p), -100)) if self.needs_input_grad[1] else None
+        gt = g * self.log_ratio if self.needs_input_grad[1] else None
         return gp, gt
 
 

@@ -50,7 +50,7 @@ class Permute(Function):
         return x.transpose(self.dims)
 
     def backward(self, g):
-        return g.transpose(np.argsort([d % g.ndim for d in self.dims]))
+        return g.transpose(tuple(np.argsort([d % g.ndim for d in self.dims]).tolist()))  # CuPy wants ints
 
 
 class GetItem(Function):
@@ -172,7 +172,11 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 
 
 def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
-    return BroadcastTo(tuple(shape))(x)
+    shape = tuple(shape)
+    # each of x's dims, matched from the right, must equal the target's or be 1
+    if len(shape) < x.ndim or any(n not in (1, m) for n, m in zip(x.shape[::-1], shape[::-1])):
+        raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to shape {shape}")
+    return BroadcastTo(shape)(x)
 
 
 def _check_join(op: str, tensors: Sequence[Tensor], dim: int, same_shape: bool) -> int:

@@ -157,7 +157,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = backend.to_device(value.data if isinstance(value, Tensor) else np.asarray(value), "cpu")
+            value = np.asarray(backend.to_device(value.data if isinstance(value, Tensor) else value, "cpu"))
             if tuple(value.shape) != tuple(target.shape):
                 raise ValueError(
                     f"load_state_dict: {key} has shape {tuple(value.shape)}, the module expects {target.shape}"
