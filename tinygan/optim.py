@@ -7,11 +7,11 @@ per parameter (Adam's moments) instead of allocating new ones every step.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import numba
 import numpy as np
 
 from tinygan import backend
@@ -134,15 +134,25 @@ class SGD(Optimizer):
             p.data -= group["lr"] * g
 
 
-@numba.njit(cache=True, error_model="numpy")  # numpy's error model: no zero-division check in the loop
 def _adam_update_flat(p, g, m, v, beta1, beta2, step_size, bias_correction2_sqrt, eps):  # pragma: no cover - JIT
     """Adam's update (the formula in ``Adam``'s docstring) in one pass over flat arrays, in place
-    on p, m and v. The scalars arrive in the arrays' dtype so float32 stays float32 arithmetic."""
+    on p, m and v. The scalars arrive in the arrays' dtype so float32 stays float32 arithmetic.
+    Runs compiled: see ``_compiled_adam_update``."""
     one = p.dtype.type(1)
     for i in range(p.size):
         m[i] = beta1 * m[i] + (one - beta1) * g[i]
         v[i] = beta2 * v[i] + (one - beta2) * g[i] * g[i]
         p[i] -= step_size * m[i] / (np.sqrt(v[i]) / bias_correction2_sqrt + eps)
+
+
+@functools.cache
+def _compiled_adam_update() -> Callable[..., None]:
+    """``_adam_update_flat`` compiled by Numba, imported on first use so that importing tinygan
+    stays fast. NumPy's error model drops the zero-division check that would stop the loop
+    from being vectorized; the compiled code is cached on disk across runs."""
+    import numba
+
+    return numba.njit(cache=True, error_model="numpy")(_adam_update_flat)
 
 
 def _fusable(*arrays: Any) -> bool:
@@ -192,7 +202,7 @@ class Adam(Optimizer):
                 s = p.data.dtype.type
                 g = np.ascontiguousarray(g, dtype=p.data.dtype).reshape(-1)
                 args = (s(beta1), s(beta2), s(step_size), s(math.sqrt(1 - beta2**t)), s(group["eps"]))
-                _adam_update_flat(p.data.reshape(-1), g, m.reshape(-1), v.reshape(-1), *args)
+                _compiled_adam_update()(p.data.reshape(-1), g, m.reshape(-1), v.reshape(-1), *args)
                 continue
             m *= beta1
             m += (1 - beta1) * g

@@ -298,6 +298,12 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, "__ge__")
 
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override] - elementwise, as in PyTorch
+        return self._compare(other, "__eq__")
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, "__ne__")
+
     __hash__ = object.__hash__  # tensors are used as dict keys by identity, like PyTorch's
 
     # --- methods
@@ -483,8 +489,9 @@ def _run_backward(root: Function, grad: Any, retain_graph: bool) -> None:
     # gradient waiting for each function's output, keyed by the function (one output each)
     pending: dict[int, Any] = {id(root): grad}
     # memory already held by a leaf's .grad (or the caller's grad): another leaf gets a copy, so that
-    # changing one .grad in place (gradient clipping, say) cannot change another
-    held: set[int] = {id(_owner(grad))}
+    # changing one .grad in place (gradient clipping, say) cannot change another; the values keep
+    # those arrays alive, so a freed array's id cannot be reused by a new gradient and look shared
+    held: dict[int, Any] = {id(_owner(grad)): _owner(grad)}
     for fn in _topological_order(root):
         grad_output = pending.pop(id(fn), None)
         if grad_output is None:  # nothing downstream depends on this output
@@ -508,7 +515,7 @@ def _run_backward(root: Function, grad: Any, retain_graph: bool) -> None:
                 g = g.astype(x.dtype)
             if x.grad_fn is None:
                 x._accumulate(g.copy() if id(_owner(g)) in held else g)
-                held.add(id(_owner(g)))
+                held[id(_owner(g))] = _owner(g)
             else:
                 key = id(x.grad_fn)
                 # no in-place +=: ``g`` may be the very array another input received

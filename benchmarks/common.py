@@ -1,0 +1,121 @@
+"""Timing helpers shared by the benchmark scripts.
+
+Every benchmark compares tinygan with PyTorch on the same machine in the same run. The two
+are timed in alternating rounds (tinygan, torch, torch, tinygan, ...) after a warm-up, so a
+burst of background load hits both; each round times a block of iterations, and the result
+is the median of the rounds' per-iteration times, with the interquartile range as the spread.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def optional_torch() -> Any:
+    """The ``torch`` module, or ``None`` when PyTorch is not installed (it is an optional extra)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def time_alternating(
+    steps: dict[str, Callable[[], Any]], iters: int, rounds: int, warmup: int
+) -> dict[str, list[float]]:
+    """Milliseconds per call of each step, one sample per round.
+
+    Args:
+        steps: name -> a function running one iteration of that framework.
+        iters: calls timed together in one round (their mean is the round's sample).
+        rounds: samples per step; the order of the steps is reversed every other round.
+        warmup: untimed calls of each step before the first round (caches, allocator, BLAS threads).
+
+    Returns:
+        name -> ``rounds`` samples, in ms per iteration.
+    """
+    if iters < 1 or rounds < 1 or warmup < 0:
+        raise ValueError(f"need iters >= 1, rounds >= 1, warmup >= 0, got {iters}, {rounds}, {warmup}")
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+    names = list(steps)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else reversed(names):
+            step = steps[name]
+            start = time.perf_counter()
+            for _ in range(iters):
+                step()
+            samples[name].append((time.perf_counter() - start) * 1000 / iters)
+    return samples
+
+
+def summarize(samples: list[float]) -> dict[str, float]:
+    """Median and interquartile range (q1, q3, iqr) of a list of timings."""
+    q1, median, q3 = np.percentile(samples, [25, 50, 75])
+    return {"median": float(median), "q1": float(q1), "q3": float(q3), "iqr": float(q3 - q1)}
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def numpy_blas() -> str:
+    """Which BLAS NumPy calls and with how many threads (threadpoolctl when installed)."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        threadpoolctl = None
+    if threadpoolctl is not None:
+        pools = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+        # other packages (SciPy, loaded by Numba) bring their own BLAS: keep NumPy's when it is recognisable
+        pools = [p for p in pools if "numpy" in p["filepath"]] or pools
+        if pools:
+            return ", ".join(f"{p['internal_api']} {p['version']} ({p['num_threads']} threads)" for p in pools)
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    return f"{blas.get('name', 'unknown')} {blas.get('version', '')} (threads unknown: pip install threadpoolctl)"
+
+
+def machine_info(torch: Any = None) -> dict[str, Any]:
+    """What the numbers were measured on: CPU, cores, library versions, BLAS, thread counts."""
+    info = {
+        "date": datetime.date.today().isoformat(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numpy_blas": numpy_blas(),
+    }
+    if hasattr(os, "getloadavg"):  # other work on the machine slows both frameworks: say how busy it was
+        info["load_avg_1min"] = round(os.getloadavg()[0], 2)
+    if torch is not None:
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    return info
+
+
+def format_results(title: str, results: dict[str, dict[str, float]], info: dict[str, Any]) -> str:
+    """A plain-text report: one line per framework, the ratio, and the machine."""
+    lines = [title]
+    for name, s in results.items():
+        lines.append(f"  {name:8s} {s['median']:8.2f} ms/iter  (IQR {s['q1']:.2f}-{s['q3']:.2f})")
+    if "tinygan" in results and "torch" in results:
+        lines.append(f"  ratio tinygan / torch: {results['tinygan']['median'] / results['torch']['median']:.2f}")
+    lines.append("  machine: " + ", ".join(f"{k}={v}" for k, v in info.items()))
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""The W1 benchmark's code runs and trains; the timing helpers count and order rounds correctly.
+
+No timing is asserted (it depends on the machine) and PyTorch is never imported here: the
+benchmark's torch side is checked by the benchmark script itself, against tinygan, before timing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from benchmarks import bench_w1_mlp_gan as w1
+from benchmarks.common import format_results, machine_info, summarize, time_alternating
+
+TINY = w1.Sizes(nz=4, g_hidden=(8, 16), d_hidden=(8,), image=12, batch=5)
+
+
+def test_tinygan_iteration_updates_both_networks_on_tiny_sizes():
+    gan = w1.build_tinygan(TINY)
+    before_g = [p.data.copy() for p in gan.G.parameters()]
+    before_d = [p.data.copy() for p in gan.D.parameters()]
+    batches = w1.make_batches(TINY, 2)
+    assert batches[0][0].shape == (5, 12) and batches[0][1].shape == (5, 4)
+    assert all(a.dtype == np.float32 for pair in batches for a in pair)
+
+    losses = [w1.tinygan_iteration(gan, real, z) for real, z in batches]
+
+    assert np.all(np.isfinite(losses))
+    # at initialisation D is near chance: each BCE term is about log 2
+    assert 0.5 < losses[0][0] < 2.5 and 0.2 < losses[0][1] < 1.5
+    assert all(not np.array_equal(b, p.data) for b, p in zip(before_g, gan.G.parameters()))
+    assert all(not np.array_equal(b, p.data) for b, p in zip(before_d, gan.D.parameters()))
+    assert all(p.dtype == np.float32 for p in [*gan.G.parameters(), *gan.D.parameters()])
+
+
+def test_networks_have_the_w1_shapes():
+    gan = w1.build_tinygan(TINY)
+    widths_g = [tuple(p.shape) for name, p in gan.G.named_parameters() if name.endswith("weight")]
+    widths_d = [tuple(p.shape) for name, p in gan.D.named_parameters() if name.endswith("weight")]
+    assert widths_g == [(8, 4), (16, 8), (12, 16)]
+    assert widths_d == [(8, 12), (1, 8)]
+    assert type(gan.G[-1]).__name__ == "Tanh" and type(gan.D[-1]).__name__ == "Linear"
+
+
+def test_time_alternating_reverses_the_order_every_other_round():
+    calls: list[str] = []
+    steps = {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}
+    samples = time_alternating(steps, iters=2, rounds=3, warmup=1)
+    assert calls == ["a", "b"] + ["a", "a", "b", "b"] + ["b", "b", "a", "a"] + ["a", "a", "b", "b"]
+    assert {k: len(v) for k, v in samples.items()} == {"a": 3, "b": 3}
+    assert all(t >= 0 for v in samples.values() for t in v)
+
+
+def test_summarize_gives_median_and_quartiles():
+    s = summarize([5.0, 1.0, 3.0, 2.0, 4.0])
+    assert s == {"median": 3.0, "q1": 2.0, "q3": 4.0, "iqr": 2.0}
+
+
+def test_main_without_torch_times_tinygan_alone_and_writes_json(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(w1, "W1", TINY)
+    monkeypatch.setattr(w1, "optional_torch", lambda: None)
+    out = tmp_path / "w1.json"
+
+    report = w1.main(["--iters", "1", "--rounds", "2", "--warmup", "1", "--json", str(out)])
+
+    assert "PyTorch is not installed" in capsys.readouterr().out
+    assert set(report["results"]) == {"tinygan"} and "ratio" not in report
+    saved = json.loads(out.read_text())
+    assert len(saved["samples_ms"]["tinygan"]) == 2
+    assert {"cpu", "cores", "numpy", "numpy_blas", "date"} <= set(saved["machine"])
+
+
+def test_format_results_shows_the_ratio_when_both_ran():
+    results = {"tinygan": summarize([2.0, 2.0]), "torch": summarize([4.0, 4.0])}
+    text = format_results("W1", results, machine_info())
+    assert "ratio tinygan / torch: 0.50" in text
