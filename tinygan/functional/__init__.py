@@ -4,10 +4,12 @@ Also importable as ``tinygan.nn.functional`` (``import tinygan.nn.functional as 
 """
 
 from tinygan.functional.activation import dropout, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
+from tinygan.functional.conv import conv2d, conv_output_size, conv_transpose2d, conv_transpose_output_size
 from tinygan.functional.conversion import cast, to_device
 from tinygan.functional.elementwise import abs, add, clamp, div, exp, log, maximum, mul, neg, pow, sqrt, sub
 from tinygan.functional.linalg import linear, matmul
 from tinygan.functional.loss import binary_cross_entropy, binary_cross_entropy_with_logits, l1_loss, mse_loss
+from tinygan.functional.norm import batch_norm, instance_norm
 from tinygan.functional.reduce import amax, max, mean, sum, var
 from tinygan.functional.shape import (
     broadcast_to,
@@ -30,4 +32,5 @@ __all__ = [
     "linear", "log", "log_sigmoid", "matmul", "max", "maximum", "mean", "mse_loss", "mul", "neg",
     "one_hot", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "softplus", "sqrt", "squeeze",
     "stack", "sub", "sum", "tanh", "to_device", "transpose", "unsqueeze", "var",
+    "batch_norm", "conv2d", "conv_output_size", "conv_transpose2d", "conv_transpose_output_size", "instance_norm",
 ]  # fmt: skip
