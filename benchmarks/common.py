@@ -28,7 +28,11 @@ def optional_torch() -> Any:
 
 
 def time_alternating(
-    steps: dict[str, Callable[[], Any]], iters: int, rounds: int, warmup: int
+    steps: dict[str, Callable[[], Any]],
+    iters: int,
+    rounds: int,
+    warmup: int,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, list[float]]:
     """Milliseconds per call of each step, one sample per round.
 
@@ -37,6 +41,7 @@ def time_alternating(
         iters: calls timed together in one round (their mean is the round's sample).
         rounds: samples per step; the order of the steps is reversed every other round.
         warmup: untimed calls of each step before the first round (caches, allocator, BLAS threads).
+        clock: seconds now; ``time.process_time`` counts this process's CPU time instead of wall time.
 
     Returns:
         name -> ``rounds`` samples, in ms per iteration.
@@ -51,10 +56,10 @@ def time_alternating(
     for r in range(rounds):
         for name in names if r % 2 == 0 else reversed(names):
             step = steps[name]
-            start = time.perf_counter()
+            start = clock()
             for _ in range(iters):
                 step()
-            samples[name].append((time.perf_counter() - start) * 1000 / iters)
+            samples[name].append((clock() - start) * 1000 / iters)
     return samples
 
 

@@ -1,4 +1,4 @@
-"""The W1 benchmark's code runs and trains; the timing helpers count and order rounds correctly.
+"""The W1 and DCGAN benchmarks' code runs and trains; the timing helpers count and order rounds correctly.
 
 No timing is asserted (it depends on the machine) and PyTorch is never imported here: the
 benchmark's torch side is checked by the benchmark script itself, against tinygan, before timing.
@@ -10,6 +10,7 @@ import json
 
 import numpy as np
 
+from benchmarks import bench_dcgan
 from benchmarks import bench_w1_mlp_gan as w1
 from benchmarks.common import format_results, machine_info, summarize, time_alternating
 
@@ -75,3 +76,16 @@ def test_format_results_shows_the_ratio_when_both_ran():
     results = {"tinygan": summarize([2.0, 2.0]), "torch": summarize([4.0, 4.0])}
     text = format_results("W1", results, machine_info())
     assert "ratio tinygan / torch: 0.50" in text
+
+
+def test_dcgan_w3_pattern_iteration_runs_on_tiny_widths():
+    tiny = bench_dcgan.Workload("tiny W3", image_size=32, nc=1, batch=2, nz=4, ngf=2, ndf=2)
+    gan = bench_dcgan.build_tinygan(tiny)
+    batches = bench_dcgan.make_batches(tiny, 2)
+    assert batches[0][0].shape == (2, 1, 32, 32) and batches[0][1].shape == (2, 4, 1, 1)
+    widths_g = [p.shape[1] for name, p in gan.G.named_parameters() if name.endswith("weight") and p.ndim == 4]
+    assert widths_g == [8, 4, 2, 1]  # ConvTranspose2d weights are (in, out, kh, kw): 4 layers, widths 8/4/2 -> 1
+
+    losses = [bench_dcgan.tinygan_iteration(gan, real, z) for real, z in batches]
+
+    assert np.all(np.isfinite(losses))

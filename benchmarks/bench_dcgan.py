@@ -1,0 +1,361 @@
+"""W2 dcgan-64 and W3 dcgan-32: one DCGAN training iteration, tinygan vs PyTorch, time and peak memory.
+
+The networks are PyTorch's DCGAN example, layer for layer (``tinygan.models.dcgan``), with the
+example's final Sigmoid left out on both sides: D returns logits and the loss is BCE on logits.
+
+- W2 dcgan-64: 64x64x3 images, ngf = ndf = 64, nz = 100, batch 16 (the CPU batch of the design).
+- W3 dcgan-32: 32x32x1 images, 4 layers each side with widths 256/128/64 (ngf = ndf = 64), batch 64.
+
+One iteration is W1's (see ``bench_w1_mlp_gan``): fake = G(z), D's step on the real batch and on
+fake.detach(), then G's non-saturating step through D(fake); Adam(lr=2e-4, betas=(0.5, 0.999)).
+Before timing, both frameworks train for three iterations from the same weights on the same
+batches and their losses must agree (see ``check_same_losses``); then they are timed in alternating rounds.
+
+Peak memory is measured in fresh subprocesses, one per framework, so that they never share a
+heap: the growth of the resident set (VmHWM - VmRSS, Linux) over the iterations that follow the
+model build and one warm-up iteration, and separately over the first iteration (Numba compiles
+tinygan's kernels there, or loads them from its on-disk cache).
+
+Usage::
+
+    python benchmarks/bench_dcgan.py [--workload w2|w3|both] [--iters N] [--rounds R] [--json out.json]
+    python benchmarks/bench_dcgan.py --threads 1 --cpu-time      # one thread each, process CPU time
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make the repo root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import tinygan  # noqa: E402
+from benchmarks.bench_w1_mlp_gan import BETAS, LR, TinyganGAN, tinygan_iteration, torch_iteration  # noqa: E402
+from benchmarks.common import format_results, machine_info, optional_torch, summarize, time_alternating  # noqa: E402
+from tinygan.models.dcgan import DCGANDiscriminator, DCGANGenerator  # noqa: E402
+from tinygan.optim import Adam  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A DCGAN configuration: image side and channels, batch, noise size and base widths."""
+
+    name: str
+    image_size: int
+    nc: int
+    batch: int
+    nz: int = 100
+    ngf: int = 64
+    ndf: int = 64
+
+
+WORKLOADS = {
+    "w2": Workload("W2 dcgan-64", image_size=64, nc=3, batch=16),
+    "w3": Workload("W3 dcgan-32", image_size=32, nc=1, batch=64),
+}
+
+
+def make_batches(wl: Workload, count: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``count`` pairs (real images in [-1, 1] of shape (batch, nc, size, size), noise z of shape
+    (batch, nz, 1, 1)), made up front so that drawing random numbers is not part of the timed work."""
+    rng = np.random.default_rng(seed)
+    side = wl.image_size
+    return [
+        (
+            rng.uniform(-1, 1, (wl.batch, wl.nc, side, side)).astype(np.float32),
+            rng.standard_normal((wl.batch, wl.nz, 1, 1), dtype=np.float32),
+        )
+        for _ in range(count)
+    ]
+
+
+def build_tinygan(wl: Workload, seed: int = 0) -> TinyganGAN:
+    """tinygan's DCGAN generator and discriminator (the paper's N(0, 0.02) init) with their Adams."""
+    tinygan.manual_seed(seed)
+    G = DCGANGenerator(wl.nz, wl.ngf, wl.nc, wl.image_size)
+    D = DCGANDiscriminator(wl.nc, wl.ndf, wl.image_size)
+    return TinyganGAN(G, D, Adam(G.parameters(), lr=LR, betas=BETAS), Adam(D.parameters(), lr=LR, betas=BETAS))
+
+
+def build_torch(torch: Any, wl: Workload, gan: TinyganGAN | None = None) -> tuple[Any, Any, Any, Any]:
+    """PyTorch's DCGAN example at ``wl``'s sizes (no final Sigmoid; D returns logits of shape (N,)),
+    loaded with ``gan``'s weights when given (the state-dict keys match), else the example's init."""
+    tnn = torch.nn
+    n_up = {32: 3, 64: 4}[wl.image_size]
+
+    class Net(tnn.Module):
+        def __init__(self, layers: list[Any], logits: bool) -> None:
+            super().__init__()
+            self.main, self.logits = tnn.Sequential(*layers), logits
+
+        def forward(self, x: Any) -> Any:
+            out = self.main(x)
+            return out.view(-1, 1).squeeze(1) if self.logits else out  # as the example's D does
+
+    width = wl.ngf * 2 ** (n_up - 1)
+    g_layers = [tnn.ConvTranspose2d(wl.nz, width, 4, 1, 0, bias=False), tnn.BatchNorm2d(width), tnn.ReLU(True)]
+    for _ in range(n_up - 1):
+        g_layers += [tnn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), tnn.BatchNorm2d(width // 2)]
+        g_layers.append(tnn.ReLU(True))
+        width //= 2
+    g_layers += [tnn.ConvTranspose2d(width, wl.nc, 4, 2, 1, bias=False), tnn.Tanh()]
+
+    width = wl.ndf
+    d_layers = [tnn.Conv2d(wl.nc, width, 4, 2, 1, bias=False), tnn.LeakyReLU(0.2, inplace=True)]
+    for _ in range(n_up - 1):
+        d_layers += [tnn.Conv2d(width, width * 2, 4, 2, 1, bias=False), tnn.BatchNorm2d(width * 2)]
+        d_layers.append(tnn.LeakyReLU(0.2, inplace=True))
+        width *= 2
+    d_layers.append(tnn.Conv2d(width, 1, 4, 1, 0, bias=False))
+
+    G, D = Net(g_layers, logits=False), Net(d_layers, logits=True)
+    for net, reference in ((G, gan and gan.G), (D, gan and gan.D)):
+        if reference is not None:
+            net.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in reference.state_dict().items()})
+        else:
+            net.apply(_torch_weights_init(torch))
+    opt_g = torch.optim.Adam(G.parameters(), lr=LR, betas=BETAS)
+    opt_d = torch.optim.Adam(D.parameters(), lr=LR, betas=BETAS)
+    return G, D, opt_g, opt_d
+
+
+def _torch_weights_init(torch: Any) -> Any:
+    def init(m: Any) -> None:  # the example's weights_init
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            torch.nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, torch.nn.BatchNorm2d):
+            torch.nn.init.normal_(m.weight, 1.0, 0.02)
+            torch.nn.init.zeros_(m.bias)
+
+    return init
+
+
+def check_same_losses(
+    torch: Any, wl: Workload, steps: int = 3, rtol: float = 1e-4, rtol_later: float = 2e-2
+) -> list[dict[str, float]]:
+    """Run ``steps`` iterations of both from the same weights on the same batches; raise unless the
+    first iteration's D and G losses agree to ``rtol`` and the later ones to ``rtol_later``.
+
+    The later iterations get a looser bound because Adam's first step moves every weight by about
+    lr * sign(gradient): a gradient entry near zero that float32 rounds to the other sign in one
+    framework moves its weight the other way, and D's confident W2 logits magnify it. PyTorch in
+    float32 drifts from PyTorch in float64 by as much: 1.5% in W2's third D loss, where tinygan
+    (float32) stays within 3e-4 of float64.
+    """
+    gan = build_tinygan(wl, seed=1)
+    nets = build_torch(torch, wl, gan)
+    rows = []
+    for i, (real, z) in enumerate(make_batches(wl, steps, seed=1)):
+        ours = tinygan_iteration(gan, real, z)
+        theirs = torch_iteration(torch, nets, torch.from_numpy(real), torch.from_numpy(z))
+        rows.append({"tinygan_d": ours[0], "torch_d": theirs[0], "tinygan_g": ours[1], "torch_g": theirs[1]})
+        bound = rtol if i == 0 else rtol_later
+        if not np.allclose(ours, theirs, rtol=bound, atol=0):
+            raise AssertionError(
+                f"{wl.name} iteration {i}: tinygan losses (D, G) = {ours} differ from PyTorch's {theirs} beyond {bound}"
+            )
+    return rows
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def time_workload(torch: Any, wl: Workload, args: argparse.Namespace) -> dict[str, Any]:
+    """Loss check, then alternating timed rounds of both frameworks on ``wl``; the report as a dict."""
+    batches = make_batches(wl, 4)
+    gan = build_tinygan(wl)
+    count = {"tinygan": 0, "torch": 0}
+
+    def tinygan_step() -> None:
+        real, z = batches[count["tinygan"] % len(batches)]
+        count["tinygan"] += 1
+        tinygan_iteration(gan, real, z)
+
+    steps = {"tinygan": tinygan_step}
+    parity: list[dict[str, float]] = []
+    if torch is not None:
+        parity = check_same_losses(torch, wl)
+        print(f"{wl.name}: same weights, same batches: losses agree (1e-4 first, 2e-2 after Adam steps): {parity}")
+        nets = build_torch(torch, wl, gan)
+        torch_batches = [(torch.from_numpy(r), torch.from_numpy(z)) for r, z in batches]
+
+        def torch_step() -> None:
+            real, z = torch_batches[count["torch"] % len(torch_batches)]
+            count["torch"] += 1
+            torch_iteration(torch, nets, real, z)
+
+        steps["torch"] = torch_step
+
+    clock = time.process_time if args.cpu_time else time.perf_counter
+    samples = time_alternating(steps, iters=args.iters, rounds=args.rounds, warmup=args.warmup, clock=clock)
+    results = {name: summarize(s) for name, s in samples.items()}
+    info = machine_info(torch)
+    measure = "CPU time" if args.cpu_time else "wall clock"
+    print(format_results(f"{wl.name} (batch {wl.batch}, float32, {args.threads} thread(s), {measure})", results, info))
+    report: dict[str, Any] = {
+        "workload": asdict(wl),
+        "measure": measure,
+        "results": results,
+        "samples_ms": samples,
+        "machine": info,
+        "parity": parity,
+    }
+    if "torch" in results:
+        report["ratio"] = results["tinygan"]["median"] / results["torch"]["median"]
+    return report
+
+
+# ----------------------------------------------------------------------------- peak memory
+
+
+def _rss_kib() -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (the resident peak since start or the last reset), in KiB."""
+    with open("/proc/self/status") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return {key: int(fields[key].split()[0]) for key in ("VmRSS", "VmHWM")}
+
+
+def _reset_peak() -> None:
+    """Set VmHWM back to the current VmRSS (Linux >= 4.0: writing 5 to clear_refs)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def measure_memory(framework: str, wl: Workload, iters: int) -> dict[str, float]:
+    """Peak resident-set growth of ``framework``'s iteration, in MiB; run in a fresh process.
+
+    ``first_iteration_mib``: the peak during the first iteration over the RSS after building the
+    models (for tinygan this includes compiling or loading the Numba kernels). ``peak_growth_mib``:
+    the peak during the next ``iters`` iterations over the RSS after that first iteration, i.e. the
+    memory one iteration needs beyond the models, the Adam state and the gradients kept between
+    iterations.
+    """
+    real, z = make_batches(wl, 1)[0]
+    if framework == "tinygan":
+        gan = build_tinygan(wl)
+
+        def step() -> None:
+            tinygan_iteration(gan, real, z)
+    else:
+        torch = optional_torch()
+        torch.set_num_threads(2)
+        nets = build_torch(torch, wl)
+        real_t, z_t = torch.from_numpy(real), torch.from_numpy(z)
+
+        def step() -> None:
+            torch_iteration(torch, nets, real_t, z_t)
+
+    built = _rss_kib()["VmRSS"]
+    _reset_peak()
+    step()
+    first_peak = _rss_kib()["VmHWM"]
+    warm = _rss_kib()["VmRSS"]
+    _reset_peak()
+    for _ in range(iters):
+        step()
+    peak = _rss_kib()["VmHWM"]
+    return {
+        "rss_after_build_mib": built / 1024,
+        "first_iteration_mib": (first_peak - built) / 1024,
+        "rss_after_warmup_mib": warm / 1024,
+        "peak_growth_mib": (peak - warm) / 1024,
+        "peak_rss_mib": peak / 1024,
+    }
+
+
+def memory_in_subprocess(framework: str, workload: str, iters: int, cold_numba: bool = False) -> dict[str, float]:
+    """``measure_memory`` in a fresh Python process. glibc's mmap threshold is pinned at its default
+    128 KiB so that freed arrays go back to the OS and the resident set follows what is allocated;
+    ``cold_numba`` points Numba at an empty cache directory, so the first iteration compiles."""
+    env = os.environ | {"MALLOC_MMAP_THRESHOLD_": "131072"}
+    with tempfile.TemporaryDirectory() if cold_numba else nullcontext() as cache:
+        if cache is not None:
+            env["NUMBA_CACHE_DIR"] = cache
+        command = [sys.executable, str(Path(__file__).resolve()), "--workload", workload, "--iters", str(iters)]
+        done = subprocess.run(
+            [*command, "--memory-child", framework], env=env, capture_output=True, text=True, check=False
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"memory measurement of {framework} on {workload} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def memory_report(workload: str, iters: int, with_torch: bool) -> dict[str, dict[str, float]]:
+    """Peak memory of tinygan (Numba cache warm and cold) and PyTorch, each in its own process."""
+    report = {
+        "tinygan": memory_in_subprocess("tinygan", workload, iters),
+        "tinygan_cold_numba": memory_in_subprocess("tinygan", workload, iters, cold_numba=True),
+    }
+    if with_torch:
+        report["torch"] = memory_in_subprocess("torch", workload, iters)
+    print(f"{WORKLOADS[workload].name} peak memory (MiB; growth over the RSS after build + one iteration):")
+    for name, m in report.items():
+        print(
+            f"  {name:18s} per-iteration peak {m['peak_growth_mib']:7.1f}"
+            f"   first iteration {m['first_iteration_mib']:7.1f}"
+            f"   RSS after build {m['rss_after_build_mib']:7.1f}   peak RSS {m['peak_rss_mib']:7.1f}"
+        )
+    return report
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workload", choices=["w2", "w3", "both"], default="both")
+    parser.add_argument("--iters", type=int, default=3, help="iterations per timed round (default 3)")
+    parser.add_argument("--rounds", type=int, default=9, help="timed rounds per framework (default 9)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed iterations first (default 2)")
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch's threads and NumPy's BLAS threads (default 2)")
+    parser.add_argument("--cpu-time", action="store_true", help="time process CPU time instead of wall clock")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument("--memory-child", choices=["tinygan", "torch"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    names = ["w2", "w3"] if args.workload == "both" else [args.workload]
+
+    if args.memory_child:  # inside memory_in_subprocess: measure, print one JSON line, nothing else
+        result = measure_memory(args.memory_child, WORKLOADS[names[0]], args.iters)
+        print(json.dumps(result))
+        return result
+
+    torch = optional_torch()
+    if torch is None:
+        print("PyTorch is not installed: timing tinygan alone (pip install torch for the comparison)")
+    else:
+        torch.set_num_threads(args.threads)
+    try:
+        import threadpoolctl
+
+        limits: Any = threadpoolctl.threadpool_limits(args.threads, user_api="blas")
+    except ImportError:
+        print("threadpoolctl is not installed: NumPy's BLAS keeps its default thread count")
+        limits = nullcontext()
+
+    report: dict[str, Any] = {"settings": vars(args) | {"json": str(args.json) if args.json else None}}
+    with limits:
+        for name in names:
+            report[name] = time_workload(torch, WORKLOADS[name], args)
+    if not args.no_memory:
+        for name in names:
+            report[name]["memory"] = memory_report(name, args.iters, torch is not None)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()
