@@ -1,0 +1,16 @@
+"""Network architectures: DCGAN, conditional GANs and the digit classifier used to score them."""
+
+from tinygan.models.cgan import (
+    ConditionalDCGANDiscriminator,
+    ConditionalDCGANGenerator,
+    ConditionalMLPDiscriminator,
+    ConditionalMLPGenerator,
+)
+from tinygan.models.classifier import DigitClassifier, predict, train_classifier
+from tinygan.models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_weights_init
+
+__all__ = [
+    "ConditionalDCGANDiscriminator", "ConditionalDCGANGenerator", "ConditionalMLPDiscriminator",
+    "ConditionalMLPGenerator", "DCGANDiscriminator", "DCGANGenerator", "DigitClassifier", "dcgan_weights_init",
+    "predict", "train_classifier",
+]  # fmt: skip
