@@ -1,0 +1,380 @@
+"""The command line: ``tinygan ...`` or ``python -m tinygan ...``.
+
+    tinygan demo                                  the ring of 8 Gaussians, about a minute on a CPU
+    tinygan train gan --data digits --steps 3000  the MLP GAN on any built-in dataset
+    tinygan datasets                              what --data accepts
+
+A training run writes into ``--out``: ``metrics.csv`` (one row per step: losses, D(x), D(G(z)),
+and mode coverage at evaluation steps for the 2-D mixtures), ``samples_step000500.png`` and so
+on (G's output on one fixed noise batch, so the pictures show G changing, not the noise),
+``samples_final.png``, ``losses.png`` and ``checkpoint.npz``, from which ``--resume`` continues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import tinygan
+from tinygan import backend, viz
+from tinygan.checkpoint import CheckpointError, load_checkpoint
+from tinygan.data import DATASETS, Dataset, load_dataset, mode_coverage
+from tinygan.gan.losses import GENERATOR_LOSSES
+from tinygan.gan.mlp import MLPDiscriminator, MLPGenerator
+from tinygan.gan.trainer import GANTrainer, RandomBatches, gaussian_noise
+from tinygan.optim import Adam, linear_decay
+from tinygan.progress import ProgressBar
+
+POINT_DATASETS = ("ring", "grid")
+
+# Settings that shape the run. They are saved in the checkpoint, and --resume takes them
+# from there, so a resumed run continues the same model, data and optimizer.
+RUN_SETTINGS = (
+    "data", "mnist_path", "n_train", "latent_dim", "g_hidden", "d_hidden", "d_dropout",
+    "batch_size", "k", "g_loss", "lr", "beta1", "lr_decay", "seed",
+)  # fmt: skip
+
+# Defaults; an option given on the command line wins. Dropout in D is the original paper's
+# choice. The other defaults depend on the kind of data: 2-D points want a small G with a
+# linear output, a large batch, a fast learning rate, and a decay to 0 over the last 70% of
+# the steps that lets the samples settle onto the modes; images want the usual GAN settings
+# and a Tanh output.
+COMMON_DEFAULTS = dict(k=1, g_loss="non-saturating", beta1=0.5, d_dropout=0.3, mnist_path=None)
+DEFAULTS = {
+    "points": dict(n_train=100_000, latent_dim=2, g_hidden=(128, 128), d_hidden=(128, 128),
+                   batch_size=512, lr=1e-3, lr_decay=0.7),
+    "images": dict(n_train=10_000, latent_dim=64, g_hidden=(256, 512), d_hidden=(512, 256),
+                   batch_size=64, lr=2e-4, lr_decay=0.0),
+}  # fmt: skip
+
+# The built-in demo: the ring with the settings above, long enough to cover all 8 modes.
+DEMO_STEPS = 3000
+EVAL_SAMPLES = 2500  # the count behind the standard mode-coverage numbers (VEEGAN, PacGAN)
+IMAGE_SAMPLES = 64  # an 8x8 grid
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for: reported in one line, exit status 2."""
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _dropout(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated widths such as 256,256, got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"layer widths must be positive, got {text!r}")
+    return sizes
+
+
+def _option_text(defaults: dict[str, Any]) -> str:
+    """{"batch_size": 64, "g_hidden": (256, 512)} -> "--batch-size 64, --g-hidden 256,512"."""
+
+    def text(value: Any) -> str:
+        return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+    return ", ".join(f"--{key.replace('_', '-')} {text(value)}" for key, value in defaults.items())
+
+
+def _add_run_options(parser: argparse.ArgumentParser, out: str, steps: int | None) -> None:
+    """Options shared by ``train gan`` and ``demo``: length, outputs, seed, device."""
+    parser.add_argument("--steps", type=_positive_int, default=steps, help=f"generator steps in all (default {steps})")
+    parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same numbers")
+    parser.add_argument("--out", default=out, help=f"directory for samples, metrics and checkpoints (default {out})")
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    parser.add_argument("--sample-every", type=_positive_int, help="write samples every N steps (default steps/10)")
+    parser.add_argument("--checkpoint-every", type=_positive_int, default=1000, help="save every N steps (1000)")
+    parser.add_argument("--device", choices=backend.DEVICES, default="cpu", help="cpu, or cuda with CuPy installed")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinygan",
+        description="GANs on a from-scratch autodiff engine: train, sample, resume.",
+        epilog="Run 'tinygan COMMAND --help' for the options of each command.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = commands.add_parser(
+        "demo",
+        help="train the MLP GAN on the ring of 8 Gaussians (about a minute on a CPU)",
+        description="Train the original GAN on the ring of 8 Gaussians with settings that cover all 8 modes, "
+        "then print where the pictures are and how many modes the generator covers.",
+    )
+    _add_run_options(demo, out="runs/demo", steps=DEMO_STEPS)
+
+    commands.add_parser("datasets", help="list the built-in datasets", description="List the datasets --data accepts.")
+
+    train = commands.add_parser("train", help="train a model", description="Train a model on a built-in dataset.")
+    models = train.add_subparsers(dest="model", metavar="MODEL", required=True)
+    gan = models.add_parser(
+        "gan",
+        help="the original GAN (Goodfellow et al. 2014): MLP generator and discriminator",
+        description="Train the MLP GAN with Algorithm 1 of Goodfellow et al. (2014): k discriminator steps, "
+        "then one generator step. Options left unset take defaults that suit the data. "
+        f"For 2-D points (ring, grid): {_option_text(DEFAULTS['points'])}. "
+        f"For images (digits, mnist): {_option_text(DEFAULTS['images'])}.",
+    )
+    gan.add_argument("--data", required=True, choices=list(DATASETS), help="dataset (see 'tinygan datasets')")
+    gan.add_argument("--mnist-path", help="MNIST IDX directory or mnist.npz (for --data mnist)")
+    gan.add_argument("--n-train", type=_positive_int, help="training examples to draw or load")
+    gan.add_argument("--batch-size", type=_positive_int, help="real and fake samples per step")
+    gan.add_argument("--k", type=_positive_int, help="discriminator steps per generator step (1)")
+    gan.add_argument(
+        "--g-loss",
+        choices=list(GENERATOR_LOSSES),
+        help="generator loss: -log D(G(z)) (non-saturating, the default) or log(1 - D(G(z))) (minimax)",
+    )
+    gan.add_argument("--lr", type=_positive_float, help="Adam learning rate of both networks")
+    gan.add_argument("--beta1", type=_fraction, help="Adam beta1 (0.5, as in DCGAN)")
+    gan.add_argument("--lr-decay", type=_fraction, help="share of the steps, at the end, over which lr falls to 0")
+    gan.add_argument("--latent-dim", type=_positive_int, help="size of the noise vector z")
+    gan.add_argument("--g-hidden", type=_sizes, help="generator hidden widths, e.g. 128,128")
+    gan.add_argument("--d-hidden", type=_sizes, help="discriminator hidden widths, e.g. 128,128")
+    gan.add_argument("--d-dropout", type=_dropout, help="dropout after each of D's hidden layers (0.3)")
+    _add_run_options(gan, out="runs/gan", steps=5000)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's settings: what the user gave, the rest from the defaults for the data's kind."""
+    kind = "points" if args.data in POINT_DATASETS else "images"
+    given = {key: getattr(args, key, None) for key in RUN_SETTINGS}
+    return {**COMMON_DEFAULTS, **DEFAULTS[kind], **{k: v for k, v in given.items() if v is not None}}
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def _load_data(settings: dict[str, Any]) -> Dataset:
+    if settings["data"] == "mnist" and not settings["mnist_path"]:
+        raise UsageError("--data mnist needs --mnist-path: a directory of MNIST IDX files or a mnist.npz file")
+    n = settings["n_train"]
+    if settings["data"] == "digits":
+        print(f"drawing {n} procedural digits ...", file=sys.stderr)
+    return load_dataset(settings["data"], n, seed=settings["seed"], path=settings["mnist_path"])
+
+
+def _build_trainer(settings: dict[str, Any], data: Dataset, steps: int, device: str) -> GANTrainer:
+    tinygan.manual_seed(settings["seed"])
+    shape = data.x.shape[1:]
+    G = MLPGenerator(
+        settings["latent_dim"], shape, settings["g_hidden"], output="linear" if data.kind == "points" else "tanh"
+    ).to(device)
+    D = MLPDiscriminator(shape, settings["d_hidden"], dropout=settings["d_dropout"]).to(device)
+    betas = (settings["beta1"], 0.999)
+    decay_steps = round(settings["lr_decay"] * steps)
+    return GANTrainer(
+        G,
+        D,
+        Adam(G.parameters(), lr=settings["lr"], betas=betas),
+        Adam(D.parameters(), lr=settings["lr"], betas=betas),
+        noise=gaussian_noise(settings["latent_dim"], device),
+        data=RandomBatches(data.x, device=device),
+        batch_size=settings["batch_size"],
+        k=settings["k"],
+        g_loss=settings["g_loss"],
+        lr_schedule=linear_decay(steps - decay_steps, decay_steps) if decay_steps else None,
+    )
+
+
+class _Run:
+    """One training run's outputs: the fixed noise batch, pictures, metrics.csv, checkpoints."""
+
+    COLUMNS = ("step", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
+    COVERAGE = ("modes_covered", "high_quality_share")
+
+    def __init__(self, trainer: GANTrainer, data: Dataset, settings: dict[str, Any], out: Path, device: str) -> None:
+        self.trainer, self.data, self.settings, self.out = trainer, data, settings, out
+        self.points = data.kind == "points"
+        # Pictures and evaluation use one fixed noise batch from a stream of their own, so
+        # writing them never changes the random numbers training draws.
+        n = EVAL_SAMPLES if self.points else IMAGE_SAMPLES
+        z = np.random.default_rng([settings["seed"], 1]).standard_normal((n, settings["latent_dim"]))
+        self.fixed_noise = tinygan.tensor(z.astype(np.float32), device=device)
+        self.columns = self.COLUMNS + (self.COVERAGE if self.points else ())
+
+    def evaluate(self, picture: Path) -> dict[str, Any]:
+        """Write G's samples on the fixed noise to ``picture``; for points, score mode coverage."""
+        samples = self.trainer.sample(self.fixed_noise).numpy()
+        if not self.points:
+            viz.save_image_grid(samples, picture, nrow=8, scale=2)
+            return {}
+        coverage = mode_coverage(samples, self.data.centers, self.data.std)
+        result = {k: coverage[k] for k in self.COVERAGE}
+        title = (
+            f"step {self.trainer.step}: {result['modes_covered']}/{coverage['n_modes']} modes, "
+            f"{result['high_quality_share']:.0%} high quality"
+        )
+        viz.save_scatter(samples, picture, self.data.centers, self.data.std, real=self.data.x[:1000], title=title)
+        return result
+
+    def open_csv(self) -> None:
+        """Start metrics.csv with every row the trainer's history holds (all of them on resume)."""
+        self.csv_file = open(self.out / "metrics.csv", "w", newline="")  # noqa: SIM115 - closed in close()
+        self.csv = csv.DictWriter(self.csv_file, fieldnames=self.columns, extrasaction="ignore")
+        self.csv.writeheader()
+        self.csv.writerows(self.trainer.history)
+
+    def write_row(self, metrics: dict[str, Any]) -> None:
+        self.csv.writerow(metrics)
+        self.csv_file.flush()
+
+    def save_checkpoint(self) -> None:
+        self.trainer.save(self.out / "checkpoint.npz", extra={"settings": self.settings})
+
+    def close(self) -> None:
+        self.csv_file.close()
+
+
+def _describe(metrics: dict[str, Any], total: int) -> str:
+    """A log line in the PyTorch DCGAN example's format."""
+    line = (
+        f"[{metrics['step']}/{total}] Loss_D: {metrics['loss_d']:.4f} Loss_G: {metrics['loss_g']:.4f} "
+        f"D(x): {metrics['d_x']:.4f} D(G(z)): {metrics['d_g_z1']:.4f} / {metrics['d_g_z2']:.4f}"
+    )
+    if "modes_covered" in metrics:
+        line += f" | modes {metrics['modes_covered']}, high quality {metrics['high_quality_share']:.2f}"
+    return line
+
+
+def train_gan(args: argparse.Namespace) -> dict[str, Any]:
+    """Train (or resume) an MLP GAN as the parsed arguments say; returns the last evaluation."""
+    out = Path(args.out)
+    checkpoint = out / "checkpoint.npz"
+    try:
+        backend.check_device(args.device)
+    except RuntimeError as e:
+        raise UsageError(str(e)) from e
+    if args.resume:
+        if not checkpoint.is_file():
+            raise UsageError(f"--resume: there is no checkpoint at {checkpoint}")
+        saved = load_checkpoint(checkpoint).get("extra", {})
+        if "settings" not in saved:
+            raise CheckpointError(f"{checkpoint} was not written by 'tinygan train gan' (no run settings in it)")
+        settings = saved["settings"]
+    else:
+        settings = _settings(args)
+    steps = args.steps
+    data = _load_data(settings)
+    trainer = _build_trainer(settings, data, steps, args.device)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.resume:
+        trainer.load(checkpoint)
+        print(f"resuming from step {trainer.step} of {checkpoint} (model, data and optimizer settings from it)")
+    if trainer.step >= steps:
+        print(f"the checkpoint is at step {trainer.step}, which is not below --steps {steps}: nothing to train")
+    run = _Run(trainer, data, settings, out, args.device)
+    sample_every = args.sample_every or max(1, steps // 10)
+    print(f"training the MLP GAN on {settings['data']} for {steps} steps; writing to {out}/")
+    if trainer.step == 0:
+        run.evaluate(out / "samples_step000000.png")  # the untrained generator, for comparison
+    run.open_csv()
+    last: dict[str, Any] = {}
+    try:
+        with ProgressBar(steps, initial=trainer.step) as bar:
+            while trainer.step < steps:
+                metrics = trainer.train_step()
+                if not all(math.isfinite(metrics[k]) for k in ("loss_d", "loss_g")):
+                    raise FloatingPointError(f"the losses became NaN or infinite at step {trainer.step}: {metrics}")
+                if trainer.step % sample_every == 0 or trainer.step == steps:
+                    last = run.evaluate(out / f"samples_step{trainer.step:06d}.png")
+                    metrics.update(last)  # the same dict as trainer.history[-1], so checkpoints keep it
+                    viz.save_loss_curves(trainer.history, out / "losses.png")
+                    bar.write(_describe(metrics, steps))
+                run.write_row(metrics)
+                if trainer.step % args.checkpoint_every == 0:
+                    run.save_checkpoint()
+                bar.update(1, {k: metrics[k] for k in ("loss_d", "loss_g", "d_x", "d_g_z1")})
+    except KeyboardInterrupt:
+        run.save_checkpoint()
+        run.close()
+        print(f"\ninterrupted at step {trainer.step}; saved {checkpoint}; add --resume to continue", file=sys.stderr)
+        raise
+    run.save_checkpoint()
+    run.close()
+    last = run.evaluate(out / "samples_final.png")
+    if trainer.history:
+        viz.save_loss_curves(trainer.history, out / "losses.png")
+    return last
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def _list_datasets() -> None:
+    width = max(map(len, DATASETS))
+    for name, info in DATASETS.items():
+        print(f"{name:<{width}}  {info.description}")
+
+
+def _demo(args: argparse.Namespace) -> None:
+    args.data = "ring"
+    result = train_gan(args)
+    out = Path(args.out)
+    print(f"\npictures: {out / 'samples_final.png'}, samples_step*.png, losses.png; metrics: {out / 'metrics.csv'}")
+    print(
+        f"mode coverage: {result['modes_covered']} of 8 modes, "
+        f"{result['high_quality_share']:.0%} of samples within 3 std of a mode"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``tinygan`` and ``python -m tinygan``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "datasets":
+            _list_datasets()
+        elif args.command == "demo":
+            _demo(args)
+        else:
+            result = train_gan(args)
+            if "modes_covered" in result:
+                share = result["high_quality_share"]
+                print(f"final: {result['modes_covered']} modes covered, {share:.0%} of samples high quality")
+            print(f"outputs in {args.out}/")
+    except (UsageError, CheckpointError, OSError, ValueError, FloatingPointError) as e:
+        print(f"tinygan: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
