@@ -2,6 +2,8 @@
 
     tinygan demo                                  the ring of 8 Gaussians, about a minute on a CPU
     tinygan train gan --data digits --steps 3000  the MLP GAN on any built-in dataset
+    tinygan train dcgan --data digits             DCGAN at 32x32 (digits padded from 28x28)
+    tinygan train cgan --data digits              a conditional GAN: one sample row per class
     tinygan datasets                              what --data accepts
 
 A training run writes into ``--out``: ``metrics.csv`` (one row per step: losses, D(x), D(G(z)),
@@ -26,9 +28,18 @@ import tinygan
 from tinygan import backend, viz
 from tinygan.checkpoint import CheckpointError, load_checkpoint
 from tinygan.data import DATASETS, Dataset, load_dataset, mode_coverage
+from tinygan.functional import one_hot
 from tinygan.gan.losses import GENERATOR_LOSSES
 from tinygan.gan.mlp import MLPDiscriminator, MLPGenerator
 from tinygan.gan.trainer import GANTrainer, RandomBatches, gaussian_noise
+from tinygan.models import (
+    ConditionalDCGANDiscriminator,
+    ConditionalDCGANGenerator,
+    ConditionalMLPDiscriminator,
+    ConditionalMLPGenerator,
+    DCGANDiscriminator,
+    DCGANGenerator,
+)
 from tinygan.optim import Adam, linear_decay
 from tinygan.progress import ProgressBar
 
@@ -37,8 +48,8 @@ POINT_DATASETS = ("ring", "grid")
 # Settings that shape the run. They are saved in the checkpoint, and --resume takes them
 # from there, so a resumed run continues the same model, data and optimizer.
 RUN_SETTINGS = (
-    "data", "mnist_path", "n_train", "latent_dim", "g_hidden", "d_hidden", "d_dropout",
-    "batch_size", "k", "g_loss", "lr", "beta1", "lr_decay", "seed",
+    "model", "data", "mnist_path", "n_train", "latent_dim", "g_hidden", "d_hidden", "d_dropout",
+    "width", "arch", "batch_size", "k", "g_loss", "lr", "beta1", "lr_decay", "seed",
 )  # fmt: skip
 
 # Defaults; an option given on the command line wins. Dropout in D is the original paper's
@@ -53,6 +64,11 @@ DEFAULTS = {
     "images": dict(n_train=10_000, latent_dim=64, g_hidden=(256, 512), d_hidden=(512, 256),
                    batch_size=64, lr=2e-4, lr_decay=0.0),
 }  # fmt: skip
+# DCGAN and the conditional GAN: the paper's settings (nz=100, Adam 2e-4, beta1 0.5), with
+# half the paper's width (ngf = ndf = 32 instead of 64) so that a CPU run takes minutes.
+CONV_DEFAULTS = dict(n_train=10_000, latent_dim=100, width=32, arch="conv", batch_size=64, lr=2e-4, lr_decay=0.0)
+N_CLASSES = 10
+MODEL_NAMES = {"gan": "the MLP GAN", "dcgan": "DCGAN", "cgan": "the conditional GAN"}
 
 # The built-in demo: the ring with the settings above, long enough to cover all 8 modes.
 DEMO_STEPS = 3000
@@ -153,32 +169,57 @@ def build_parser() -> argparse.ArgumentParser:
         f"For 2-D points (ring, grid): {_option_text(DEFAULTS['points'])}. "
         f"For images (digits, mnist): {_option_text(DEFAULTS['images'])}.",
     )
-    gan.add_argument("--data", required=True, choices=list(DATASETS), help="dataset (see 'tinygan datasets')")
-    gan.add_argument("--mnist-path", help="MNIST IDX directory or mnist.npz (for --data mnist)")
-    gan.add_argument("--n-train", type=_positive_int, help="training examples to draw or load")
-    gan.add_argument("--batch-size", type=_positive_int, help="real and fake samples per step")
-    gan.add_argument("--k", type=_positive_int, help="discriminator steps per generator step (1)")
-    gan.add_argument(
-        "--g-loss",
-        choices=list(GENERATOR_LOSSES),
-        help="generator loss: -log D(G(z)) (non-saturating, the default) or log(1 - D(G(z))) (minimax)",
-    )
-    gan.add_argument("--lr", type=_positive_float, help="Adam learning rate of both networks")
-    gan.add_argument("--beta1", type=_fraction, help="Adam beta1 (0.5, as in DCGAN)")
-    gan.add_argument("--lr-decay", type=_fraction, help="share of the steps, at the end, over which lr falls to 0")
-    gan.add_argument("--latent-dim", type=_positive_int, help="size of the noise vector z")
+    _add_training_options(gan, datasets=list(DATASETS), default_data=None)
     gan.add_argument("--g-hidden", type=_sizes, help="generator hidden widths, e.g. 128,128")
     gan.add_argument("--d-hidden", type=_sizes, help="discriminator hidden widths, e.g. 128,128")
     gan.add_argument("--d-dropout", type=_dropout, help="dropout after each of D's hidden layers (0.3)")
     _add_run_options(gan, out="runs/gan", steps=5000)
+
+    dcgan = models.add_parser(
+        "dcgan",
+        help="DCGAN (Radford et al. 2015): transposed convolutions, batch norm, 32x32 images",
+        description="Train the DCGAN of the PyTorch example at 32x32 (28x28 digits are padded with background). "
+        f"Defaults: {_option_text(CONV_DEFAULTS)}.",
+    )
+    cgan = models.add_parser(
+        "cgan",
+        help="conditional GAN (Mirza & Osindero 2014): G and D both see the class label",
+        description="Train a conditional GAN on labelled digits; sample grids have one row per class. "
+        "--arch conv is a DCGAN with the one-hot label as extra input channels, --arch mlp the paper's MLPs. "
+        f"Defaults: {_option_text(CONV_DEFAULTS)}.",
+    )
+    for image_model in (dcgan, cgan):
+        _add_training_options(image_model, datasets=["digits", "mnist"], default_data="digits")
+        image_model.add_argument("--width", type=_positive_int, help="ngf = ndf, the networks' base width (32)")
+        _add_run_options(image_model, out=f"runs/{image_model.prog.split()[-1]}", steps=1500)
+    cgan.add_argument("--arch", choices=("conv", "mlp"), help="conv (DCGAN-style, the default) or the paper's MLP")
     return parser
+
+
+def _add_training_options(parser: argparse.ArgumentParser, datasets: list[str], default_data: str | None) -> None:
+    """Options every GAN takes: data, batch, Algorithm 1's k, the G loss, Adam, the noise size."""
+    parser.add_argument("--data", required=default_data is None, default=default_data, choices=datasets, help="dataset")
+    parser.add_argument("--mnist-path", help="MNIST IDX directory or mnist.npz (for --data mnist)")
+    parser.add_argument("--n-train", type=_positive_int, help="training examples to draw or load")
+    parser.add_argument("--batch-size", type=_positive_int, help="real and fake samples per step")
+    parser.add_argument("--k", type=_positive_int, help="discriminator steps per generator step (1)")
+    parser.add_argument(
+        "--g-loss",
+        choices=list(GENERATOR_LOSSES),
+        help="generator loss: -log D(G(z)) (non-saturating, the default) or log(1 - D(G(z))) (minimax)",
+    )
+    parser.add_argument("--lr", type=_positive_float, help="Adam learning rate of both networks")
+    parser.add_argument("--beta1", type=_fraction, help="Adam beta1 (0.5, as in DCGAN)")
+    parser.add_argument("--lr-decay", type=_fraction, help="share of the steps, at the end, over which lr falls to 0")
+    parser.add_argument("--latent-dim", type=_positive_int, help="size of the noise vector z")
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """The run's settings: what the user gave, the rest from the defaults for the data's kind."""
     kind = "points" if args.data in POINT_DATASETS else "images"
     given = {key: getattr(args, key, None) for key in RUN_SETTINGS}
-    return {**COMMON_DEFAULTS, **DEFAULTS[kind], **{k: v for k, v in given.items() if v is not None}}
+    model_defaults = {} if args.model == "gan" else CONV_DEFAULTS
+    return {**COMMON_DEFAULTS, **DEFAULTS[kind], **model_defaults, **{k: v for k, v in given.items() if v is not None}}
 
 
 # ----------------------------------------------------------------------------- the run
@@ -193,13 +234,29 @@ def _load_data(settings: dict[str, Any]) -> Dataset:
     return load_dataset(settings["data"], n, seed=settings["seed"], path=settings["mnist_path"])
 
 
+def _build_networks(settings: dict[str, Any], data: Dataset) -> tuple[Any, Any, np.ndarray]:
+    """G, D and the training images they expect (digits padded to 32x32 for the conv models)."""
+    model, nz, width = settings["model"], settings["latent_dim"], settings.get("width")
+    shape = data.x.shape[1:]
+    convolutional = model == "dcgan" or (model == "cgan" and settings["arch"] == "conv")
+    x = np.pad(data.x, ((0, 0), (0, 0), (2, 2), (2, 2)), constant_values=-1.0) if convolutional else data.x
+    if model == "dcgan":
+        return DCGANGenerator(nz, width, shape[0], 32), DCGANDiscriminator(shape[0], width, 32), x
+    if model == "cgan" and convolutional:
+        G = ConditionalDCGANGenerator(nz, N_CLASSES, width, shape[0], 32)
+        return G, ConditionalDCGANDiscriminator(N_CLASSES, width, shape[0], 32), x
+    if model == "cgan":
+        return ConditionalMLPGenerator(nz, N_CLASSES, shape), ConditionalMLPDiscriminator(N_CLASSES, shape), x
+    output = "linear" if data.kind == "points" else "tanh"
+    G = MLPGenerator(nz, shape, settings["g_hidden"], output=output)
+    return G, MLPDiscriminator(shape, settings["d_hidden"], dropout=settings["d_dropout"]), x
+
+
 def _build_trainer(settings: dict[str, Any], data: Dataset, steps: int, device: str) -> GANTrainer:
     tinygan.manual_seed(settings["seed"])
-    shape = data.x.shape[1:]
-    G = MLPGenerator(
-        settings["latent_dim"], shape, settings["g_hidden"], output="linear" if data.kind == "points" else "tanh"
-    ).to(device)
-    D = MLPDiscriminator(shape, settings["d_hidden"], dropout=settings["d_dropout"]).to(device)
+    G, D, x = _build_networks(settings, data)
+    G, D = G.to(device), D.to(device)
+    labels = one_hot(data.y, N_CLASSES).numpy() if settings["model"] == "cgan" else None
     betas = (settings["beta1"], 0.999)
     decay_steps = round(settings["lr_decay"] * steps)
     return GANTrainer(
@@ -208,7 +265,7 @@ def _build_trainer(settings: dict[str, Any], data: Dataset, steps: int, device: 
         Adam(G.parameters(), lr=settings["lr"], betas=betas),
         Adam(D.parameters(), lr=settings["lr"], betas=betas),
         noise=gaussian_noise(settings["latent_dim"], device),
-        data=RandomBatches(data.x, device=device),
+        data=RandomBatches(x, condition=labels, device=device),
         batch_size=settings["batch_size"],
         k=settings["k"],
         g_loss=settings["g_loss"],
@@ -229,14 +286,19 @@ class _Run:
         # writing them never changes the random numbers training draws.
         n = EVAL_SAMPLES if self.points else IMAGE_SAMPLES
         z = np.random.default_rng([settings["seed"], 1]).standard_normal((n, settings["latent_dim"]))
+        self.fixed_condition, self.nrow = None, 8
+        if settings["model"] == "cgan":  # one row per class, the same noise vectors in every row
+            z = np.tile(z[:N_CLASSES], (N_CLASSES, 1))
+            self.fixed_condition = one_hot(np.repeat(np.arange(N_CLASSES), N_CLASSES), N_CLASSES).to(device)
+            self.nrow = N_CLASSES
         self.fixed_noise = tinygan.tensor(z.astype(np.float32), device=device)
         self.columns = self.COLUMNS + (self.COVERAGE if self.points else ())
 
     def evaluate(self, picture: Path) -> dict[str, Any]:
         """Write G's samples on the fixed noise to ``picture``; for points, score mode coverage."""
-        samples = self.trainer.sample(self.fixed_noise).numpy()
+        samples = self.trainer.sample(self.fixed_noise, self.fixed_condition).numpy()
         if not self.points:
-            viz.save_image_grid(samples, picture, nrow=8, scale=2)
+            viz.save_image_grid(samples, picture, nrow=self.nrow, scale=2)
             return {}
         coverage = mode_coverage(samples, self.data.centers, self.data.std)
         result = {k: coverage[k] for k in self.COVERAGE}
@@ -290,7 +352,7 @@ def train_gan(args: argparse.Namespace) -> dict[str, Any]:
         saved = load_checkpoint(checkpoint).get("extra", {})
         if "settings" not in saved:
             raise CheckpointError(f"{checkpoint} was not written by 'tinygan train gan' (no run settings in it)")
-        settings = saved["settings"]
+        settings = {"model": "gan", **saved["settings"]}  # checkpoints from before DCGAN/cGAN were MLP GANs
     else:
         settings = _settings(args)
     steps = args.steps
@@ -304,7 +366,7 @@ def train_gan(args: argparse.Namespace) -> dict[str, Any]:
         print(f"the checkpoint is at step {trainer.step}, which is not below --steps {steps}: nothing to train")
     run = _Run(trainer, data, settings, out, args.device)
     sample_every = args.sample_every or max(1, steps // 10)
-    print(f"training the MLP GAN on {settings['data']} for {steps} steps; writing to {out}/")
+    print(f"training {MODEL_NAMES[settings['model']]} on {settings['data']} for {steps} steps; writing to {out}/")
     if trainer.step == 0:
         run.evaluate(out / "samples_step000000.png")  # the untrained generator, for comparison
     run.open_csv()
@@ -347,7 +409,7 @@ def _list_datasets() -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
-    args.data = "ring"
+    args.data, args.model = "ring", "gan"
     result = train_gan(args)
     out = Path(args.out)
     print(f"\npictures: {out / 'samples_final.png'}, samples_step*.png, losses.png; metrics: {out / 'metrics.csv'}")
