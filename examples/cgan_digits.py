@@ -70,11 +70,11 @@ if args.resume:
 # one row per class, the same ten noise vectors in every row
 grid_z = tinygan.tensor(np.tile(np.random.default_rng(1).standard_normal((10, nz)), (10, 1)).astype(np.float32))
 grid_y = F.one_hot(np.repeat(np.arange(10), 10), 10)
-start = time.perf_counter()
+start, first_step = time.perf_counter(), trainer.step
 while trainer.step < args.steps:
     m = trainer.train_step()
     if trainer.step % 200 == 0 or trainer.step == args.steps:
-        rate = (time.perf_counter() - start) / max(1, len(trainer.history))
+        rate = (time.perf_counter() - start) / (trainer.step - first_step)
         print(
             f"[{m['step']}/{args.steps}] Loss_D: {m['loss_d']:.3f} Loss_G: {m['loss_g']:.3f} "
             f"D(x): {m['d_x']:.3f} D(G(z)): {m['d_g_z1']:.3f} / {m['d_g_z2']:.3f}  ({rate:.3f} s/step)",

@@ -58,11 +58,11 @@ if args.resume:
     print(f"resumed from {checkpoint} at step {trainer.step}")
 
 fixed_z = tinygan.tensor(np.random.default_rng(1).standard_normal((64, args.nz)).astype(np.float32), device=args.device)
-start = time.perf_counter()
+start, first_step = time.perf_counter(), trainer.step
 while trainer.step < args.steps:
     m = trainer.train_step()
     if trainer.step % 50 == 0 or trainer.step == args.steps:
-        rate = (time.perf_counter() - start) / max(1, len(trainer.history))
+        rate = (time.perf_counter() - start) / (trainer.step - first_step)
         print(
             f"[{m['step']}/{args.steps}] Loss_D: {m['loss_d']:.3f} Loss_G: {m['loss_g']:.3f} "
             f"D(x): {m['d_x']:.3f} D(G(z)): {m['d_g_z1']:.3f} / {m['d_g_z2']:.3f}  ({rate:.2f} s/step)",

@@ -60,6 +60,7 @@ def test_datasets_lists_the_built_in_data(capsys):
         (["train", "gan", "--data", "ring", "--g-loss", "hinge"], "invalid choice: 'hinge'"),
         (["train", "gan", "--data", "ring", "--lr-decay", "2"], "between 0 and 1"),
         (["train", "gan", "--data", "ring", "--d-dropout", "1"], "must be in [0, 1)"),
+        (["demo", "--threads", "0"], "must be a positive integer"),
         (["train"], "required: MODEL"),
     ],
 )

@@ -18,11 +18,11 @@ from tinygan.optim import SGD, Adam, linear_decay
 RING = load_dataset("ring", 5000, seed=0)
 
 
-def make_trainer(seed=0, k=1, g_loss="non-saturating", hidden=(16, 16), lr_schedule=None, batch_size=32):
+def make_trainer(seed=0, k=1, g_loss="non-saturating", hidden=(16, 16), d_hidden=None, lr_schedule=None, batch_size=32):
     """A small ring GAN, built from ``seed`` (weights) on the fixed RING data."""
     tinygan.manual_seed(seed)
     G = MLPGenerator(2, (2,), hidden, output="linear")
-    D = MLPDiscriminator((2,), hidden)
+    D = MLPDiscriminator((2,), d_hidden or hidden)
     return GANTrainer(
         G,
         D,
@@ -159,10 +159,12 @@ def test_loading_a_missing_corrupt_or_mismatched_checkpoint_is_a_clear_error(tmp
     with pytest.raises(CheckpointError, match="bad.npz"):
         trainer.load(tmp_path / "bad.npz")
     trainer.save(tmp_path / "small.npz")
-    bigger = make_trainer(hidden=(32, 32))
+    other_d = make_trainer(seed=5, d_hidden=(32, 32))  # G matches the checkpoint, D does not
+    before = weights(other_d.G)
     with pytest.raises(CheckpointError, match="does not match"):
-        bigger.load(tmp_path / "small.npz")
-    assert bigger.step == 0
+        other_d.load(tmp_path / "small.npz")
+    assert other_d.step == 0
+    assert all(np.array_equal(before[k], v) for k, v in weights(other_d.G).items())  # nothing half-loaded
 
 
 def test_lr_schedule_scales_the_initial_learning_rates():

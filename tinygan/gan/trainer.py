@@ -42,6 +42,9 @@ from tinygan.tensor import Tensor, no_grad
 # A real batch: the samples and, for a conditional GAN, the condition both networks see.
 Batch = tuple[Tensor, Any]
 
+# What GANTrainer.state_dict holds.
+_STATE_KEYS = ("generator", "discriminator", "g_optimizer", "d_optimizer", "rng", "step", "history")
+
 
 def gaussian_noise(latent_dim: int, device: str = "cpu", dtype: Any = np.float32) -> Callable[[int], Tensor]:
     """The noise prior p(z) = N(0, I): returns ``sample(m)`` giving a (m, latent_dim) tensor."""
@@ -242,12 +245,14 @@ class GANTrainer:
             CheckpointError: the file is corrupt, or does not match these networks.
         """
         state = load_checkpoint(path)
-        missing = [key for key in (*self.state_dict(), "extra") if key not in state]
+        missing = [key for key in (*_STATE_KEYS, "extra") if key not in state]
         if missing:
             raise CheckpointError(f"checkpoint {path} is not a GAN trainer checkpoint: it lacks {missing}")
+        current = self.state_dict()
         try:
             self.load_state_dict(state)
         except (KeyError, ValueError, TypeError) as e:
+            self.load_state_dict(current)  # all or nothing: undo whatever was already copied in
             raise CheckpointError(f"checkpoint {path} does not match these networks/optimizers: {e}") from e
         return state["extra"]
 
