@@ -35,6 +35,7 @@ parser.add_argument("--steps", type=int, default=4000)
 parser.add_argument("--batch-size", type=int, default=64)
 parser.add_argument("--width", type=int, default=32, help="ngf = ndf for --arch conv")
 parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--device", default="cpu", help="cpu, or cuda with CuPy installed")
 parser.add_argument("--out", default="runs/cgan_digits")
 parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
 args = parser.parse_args()
@@ -47,19 +48,19 @@ labels = F.one_hot(data.y, 10).numpy()
 nz = 100
 if args.arch == "mlp":
     images = data.x
-    G, D = ConditionalMLPGenerator(nz, 10), ConditionalMLPDiscriminator(10)
+    G, D = ConditionalMLPGenerator(nz, 10).to(args.device), ConditionalMLPDiscriminator(10).to(args.device)
 else:  # DCGAN-32: pad 28x28 -> 32x32 with the background value
     images = np.pad(data.x, ((0, 0), (0, 0), (2, 2), (2, 2)), constant_values=-1.0)
-    G = ConditionalDCGANGenerator(nz, 10, ngf=args.width, nc=1, image_size=32)
-    D = ConditionalDCGANDiscriminator(10, ndf=args.width, nc=1, image_size=32)
+    G = ConditionalDCGANGenerator(nz, 10, ngf=args.width, nc=1, image_size=32).to(args.device)
+    D = ConditionalDCGANDiscriminator(10, ndf=args.width, nc=1, image_size=32).to(args.device)
 
 trainer = GANTrainer(
     G,
     D,
     g_optimizer=Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
     d_optimizer=Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-    noise=gaussian_noise(nz),
-    data=RandomBatches(images, condition=labels),
+    noise=gaussian_noise(nz, args.device),
+    data=RandomBatches(images, condition=labels, device=args.device),
     batch_size=args.batch_size,
 )
 checkpoint = out / "checkpoint.npz"
@@ -68,8 +69,9 @@ if args.resume:
     print(f"resumed from {checkpoint} at step {trainer.step}")
 
 # one row per class, the same ten noise vectors in every row
-grid_z = tinygan.tensor(np.tile(np.random.default_rng(1).standard_normal((10, nz)), (10, 1)).astype(np.float32))
-grid_y = F.one_hot(np.repeat(np.arange(10), 10), 10)
+grid_z = np.tile(np.random.default_rng(1).standard_normal((10, nz)), (10, 1)).astype(np.float32)
+grid_z = tinygan.tensor(grid_z, device=args.device)
+grid_y = F.one_hot(np.repeat(np.arange(10), 10), 10).to(args.device)
 start, first_step = time.perf_counter(), trainer.step
 while trainer.step < args.steps:
     m = trainer.train_step()
@@ -94,8 +96,8 @@ test = load_dataset("digits", 2000, seed=args.seed + 1)
 classifier = train_classifier(data.x, data.y, epochs=2)
 accuracy = float((predict(classifier, test.x) == test.y).mean())
 wanted = np.repeat(np.arange(10), 100)
-z = tinygan.tensor(np.random.default_rng(2).standard_normal((1000, nz)).astype(np.float32))
-generated = trainer.sample(z, F.one_hot(wanted, 10)).numpy()
+z = tinygan.tensor(np.random.default_rng(2).standard_normal((1000, nz)).astype(np.float32), device=args.device)
+generated = trainer.sample(z, F.one_hot(wanted, 10).to(args.device)).numpy()
 if generated.shape[-1] == 32:  # crop the DCGAN's padding back to the classifier's 28x28
     generated = generated[..., 2:30, 2:30]
 consistency = float((predict(classifier, generated) == wanted).mean())
