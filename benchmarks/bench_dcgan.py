@@ -43,7 +43,14 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 import tinygan  # noqa: E402
 from benchmarks.bench_w1_mlp_gan import BETAS, LR, TinyganGAN, tinygan_iteration, torch_iteration  # noqa: E402
-from benchmarks.common import format_results, machine_info, optional_torch, summarize, time_alternating  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    cycling,
+    format_results,
+    machine_info,
+    optional_torch,
+    summarize,
+    time_alternating,
+)
 from tinygan.models.dcgan import DCGANDiscriminator, DCGANGenerator  # noqa: E402
 from tinygan.optim import Adam  # noqa: E402
 
@@ -176,27 +183,14 @@ def time_workload(torch: Any, wl: Workload, args: argparse.Namespace) -> dict[st
     """Loss check, then alternating timed rounds of both frameworks on ``wl``; the report as a dict."""
     batches = make_batches(wl, 4)
     gan = build_tinygan(wl)
-    count = {"tinygan": 0, "torch": 0}
-
-    def tinygan_step() -> None:
-        real, z = batches[count["tinygan"] % len(batches)]
-        count["tinygan"] += 1
-        tinygan_iteration(gan, real, z)
-
-    steps = {"tinygan": tinygan_step}
+    steps = {"tinygan": cycling(lambda real, z: tinygan_iteration(gan, real, z), batches)}
     parity: list[dict[str, float]] = []
     if torch is not None:
         parity = check_same_losses(torch, wl)
         print(f"{wl.name}: same weights, same batches: losses agree (1e-4 first, 2e-2 after Adam steps): {parity}")
         nets = build_torch(torch, wl, gan)
         torch_batches = [(torch.from_numpy(r), torch.from_numpy(z)) for r, z in batches]
-
-        def torch_step() -> None:
-            real, z = torch_batches[count["torch"] % len(torch_batches)]
-            count["torch"] += 1
-            torch_iteration(torch, nets, real, z)
-
-        steps["torch"] = torch_step
+        steps["torch"] = cycling(lambda real, z: torch_iteration(torch, nets, real, z), torch_batches)
 
     clock = time.process_time if args.cpu_time else time.perf_counter
     samples = time_alternating(steps, iters=args.iters, rounds=args.rounds, warmup=args.warmup, clock=clock)

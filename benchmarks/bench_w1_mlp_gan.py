@@ -32,6 +32,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 import tinygan  # noqa: E402
 from benchmarks.common import (  # noqa: E402
+    cycling,
     format_results,
     machine_info,
     optional_torch,
@@ -195,14 +196,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     torch = optional_torch()
     batches = make_batches(W1, 8)
     gan = build_tinygan(W1)
-    count = {"tinygan": 0, "torch": 0}
-
-    def tinygan_step() -> None:
-        real, z = batches[count["tinygan"] % len(batches)]
-        count["tinygan"] += 1
-        tinygan_iteration(gan, real, z)
-
-    steps = {"tinygan": tinygan_step}
+    steps = {"tinygan": cycling(lambda real, z: tinygan_iteration(gan, real, z), batches)}
     parity: list[dict[str, float]] = []
     if torch is None:
         print("PyTorch is not installed: timing tinygan alone (pip install torch for the comparison)")
@@ -212,13 +206,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"same weights, same batches: losses agree to 1e-4 over {len(parity)} iterations")
         nets = build_torch(torch, gan)
         torch_batches = [(torch.from_numpy(r), torch.from_numpy(z)) for r, z in batches]
-
-        def torch_step() -> None:
-            real, z = torch_batches[count["torch"] % len(torch_batches)]
-            count["torch"] += 1
-            torch_iteration(torch, nets, real, z)
-
-        steps["torch"] = torch_step
+        steps["torch"] = cycling(lambda real, z: torch_iteration(torch, nets, real, z), torch_batches)
 
     samples = time_alternating(steps, iters=args.iters, rounds=args.rounds, warmup=args.warmup)
     results = {name: summarize(s) for name, s in samples.items()}

@@ -9,6 +9,7 @@ is the median of the rounds' per-iteration times, with the interquartile range a
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 import platform
 import time
@@ -61,6 +62,17 @@ def time_alternating(
                 step()
             samples[name].append((clock() - start) * 1000 / iters)
     return samples
+
+
+def cycling(iteration: Callable[..., Any], batches: list[tuple[Any, ...]]) -> Callable[[], None]:
+    """A no-argument step for ``time_alternating``: each call runs ``iteration`` on the next of
+    ``batches`` (drawn up front, so random-number generation is not timed), round and round."""
+    stream = itertools.cycle(batches)
+
+    def step() -> None:
+        iteration(*next(stream))
+
+    return step
 
 
 def summarize(samples: list[float]) -> dict[str, float]:

@@ -44,6 +44,7 @@ from tinygan.backend import get_array_module
 from tinygan.functional.elementwise import add
 from tinygan.functional.linalg import linear, matmul
 from tinygan.functional.shape import reshape
+from tinygan.kernels import conv_output_size
 from tinygan.tensor import Function, Tensor
 
 Pair = tuple[int, int]
@@ -55,11 +56,6 @@ def _pair(value: int | Sequence[int], name: str, op: str, minimum: int) -> Pair:
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v >= minimum for v in pair):
         raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, got {value!r}")
     return int(pair[0]), int(pair[1])
-
-
-def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
-    """Output length of a convolution along one axis: floor((size + 2p - d(k - 1) - 1) / s) + 1."""
-    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
 
 
 def conv_transpose_output_size(

@@ -40,6 +40,15 @@ def _cuda() -> SimpleNamespace:
     )
 
 
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """Output length of a convolution along one axis: floor((size + 2p - d(k - 1) - 1) / s) + 1.
+
+    The one place this formula lives: the kernels size their columns with it, and
+    ``tinygan.functional.conv`` re-exports it for users.
+    """
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
 def for_array(array: Any) -> Any:
     """The kernel set for ``array``'s device (an object with the functions in ``KERNEL_NAMES``)."""
     return _cpu() if device_of(array) == "cpu" else _cuda()

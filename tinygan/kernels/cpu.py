@@ -54,6 +54,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tinygan.kernels import conv_output_size
+
 
 @njit(cache=True, inline="always")
 def _valid_outputs(offset: int, stride: int, in_size: int, out_size: int) -> tuple[int, int]:
@@ -112,10 +114,6 @@ def _col2im(cols, img, sh, sw, ph, pw, dh, dw):
                             target[dst + k * step] += source[src + k]
 
 
-def _output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
 def im2col(
     img: np.ndarray,
     kernel_size: tuple[int, int],
@@ -128,8 +126,8 @@ def im2col(
     OH = (H + 2 ph - dh (KH - 1) - 1) // sh + 1, and likewise OW; the caller checks OH, OW >= 1.
     """
     C, N, H, W = img.shape
-    OH = _output_size(H, kernel_size[0], stride[0], padding[0], dilation[0])
-    OW = _output_size(W, kernel_size[1], stride[1], padding[1], dilation[1])
+    OH = conv_output_size(H, kernel_size[0], stride[0], padding[0], dilation[0])
+    OW = conv_output_size(W, kernel_size[1], stride[1], padding[1], dilation[1])
     cols = np.empty((C, *kernel_size, N, OH, OW), dtype=img.dtype)
     _im2col(np.ascontiguousarray(img), cols, *stride, *padding, *dilation)
     return cols

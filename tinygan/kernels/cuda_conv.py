@@ -23,6 +23,7 @@ from typing import Any
 from numba import cuda
 
 from tinygan.backend import get_array_module
+from tinygan.kernels import conv_output_size
 from tinygan.kernels.launch import launch
 
 
@@ -88,10 +89,9 @@ def im2col(
     OH = (H + 2 ph - dh (KH - 1) - 1) // sh + 1, and likewise OW; the caller checks OH, OW >= 1.
     """
     C, N, H, W = img.shape
-    KH, KW = kernel_size
-    OH = (H + 2 * padding[0] - dilation[0] * (KH - 1) - 1) // stride[0] + 1
-    OW = (W + 2 * padding[1] - dilation[1] * (KW - 1) - 1) // stride[1] + 1
-    cols = get_array_module(img).empty((C, KH, KW, N, OH, OW), dtype=img.dtype)
+    OH = conv_output_size(H, kernel_size[0], stride[0], padding[0], dilation[0])
+    OW = conv_output_size(W, kernel_size[1], stride[1], padding[1], dilation[1])
+    cols = get_array_module(img).empty((C, *kernel_size, N, OH, OW), dtype=img.dtype)
     launch(_im2col_kernel, cols.size, img, cols, *stride, *padding, *dilation)
     return cols
 
