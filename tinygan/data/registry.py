@@ -2,7 +2,9 @@
 
 Images come back scaled to [-1, 1] so they match a Tanh generator's output;
 2-D mixtures come back as raw points together with their centers and std so
-that :func:`tinygan.data.mixtures.mode_coverage` can score samples.
+that :func:`tinygan.data.mixtures.mode_coverage` can score samples. Paired
+datasets (image-to-image translation, ``DatasetInfo.kind == "paired"``) come
+back as :class:`tinygan.data.paired.PairedImages`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from .digits import make_digits
+from .facades import colour_labels, make_facades
 from .mixtures import grid_centers, ring_centers, sample_mixture
 from .mnist import load_mnist
+from .paired import PairedImages
 
 RING_STD = 0.02
 GRID_STD = 0.05
@@ -47,10 +51,15 @@ class Dataset:
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """Registry entry: a one-line description and ``loader(n, seed, path)``."""
+    """Registry entry: a one-line description, ``loader(n, seed, path)`` and what it returns.
+
+    ``kind`` is ``"points"`` or ``"images"`` for loaders returning a :class:`Dataset` of
+    that kind, ``"paired"`` for loaders returning :class:`~tinygan.data.paired.PairedImages`.
+    """
 
     description: str
-    loader: Callable[[int | None, int, Path | None], Dataset]
+    loader: Callable[[int | None, int, Path | None], Dataset | PairedImages]
+    kind: str = "images"
 
 
 def _to_tanh_range(images: np.ndarray) -> np.ndarray:
@@ -74,6 +83,18 @@ def _load_digits(n: int | None, seed: int, path: Path | None) -> Dataset:
     return Dataset(x=_to_tanh_range(images), y=labels, kind="images", n_classes=10)
 
 
+def _load_facades(n: int | None, seed: int, path: Path | None) -> PairedImages:
+    if n is None:
+        raise ValueError("synthetic datasets need a sample count n")
+    labels, photos = make_facades(n, seed)
+    return PairedImages(
+        a=colour_labels(labels).astype(np.float32) * (2 / 255) - 1,
+        b=_to_tanh_range(photos),
+        names=[f"facade_{i:05d}" for i in range(n)],
+        description="procedural facades: label map (sky, roof, wall, window, door) -> photo, 64x64 RGB",
+    )
+
+
 def _load_mnist(n: int | None, seed: int, path: Path | None) -> Dataset:
     if path is None:
         raise ValueError(
@@ -93,10 +114,12 @@ DATASETS: dict[str, DatasetInfo] = {
     "ring": DatasetInfo(
         f"8 Gaussians on a circle of radius 2, std {RING_STD}",
         _mixture(ring_centers(8, 2.0), RING_STD),
+        kind="points",
     ),
     "grid": DatasetInfo(
         f"25 Gaussians on a 5x5 grid with spacing 2, std {GRID_STD}",
         _mixture(grid_centers(5, 2.0), GRID_STD),
+        kind="points",
     ),
     "digits": DatasetInfo(
         "procedurally drawn 28x28 digits 0-9, labelled, in [-1, 1]",
@@ -106,11 +129,19 @@ DATASETS: dict[str, DatasetInfo] = {
         "MNIST training set from disk (needs path), labelled, in [-1, 1]",
         _load_mnist,
     ),
+    "facades-synth": DatasetInfo(
+        "procedural building facades, label map -> photo (paired, pix2pix), 64x64 RGB, in [-1, 1]",
+        _load_facades,
+        kind="paired",
+    ),
 }
 
 
-def load_dataset(name: str, n: int | None, seed: int = 0, path: str | Path | None = None) -> Dataset:
+def load_dataset(name: str, n: int | None, seed: int = 0, path: str | Path | None = None) -> Dataset | PairedImages:
     """Load a registered dataset by name.
+
+    Returns a :class:`Dataset`, or :class:`~tinygan.data.paired.PairedImages` for the
+    datasets whose ``DATASETS[name].kind`` is ``"paired"``.
 
     Args:
         name: a key of :data:`DATASETS`.
