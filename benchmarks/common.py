@@ -64,15 +64,29 @@ def time_alternating(
     return samples
 
 
-def cycling(iteration: Callable[..., Any], batches: list[tuple[Any, ...]]) -> Callable[[], None]:
-    """A no-argument step for ``time_alternating``: each call runs ``iteration`` on the next of
-    ``batches`` (drawn up front, so random-number generation is not timed), round and round."""
-    stream = itertools.cycle(batches)
+def cycling_samplers(
+    batches: list[tuple[np.ndarray, np.ndarray, np.ndarray]], tensor: Callable[[np.ndarray], Any]
+) -> tuple[Callable[[], Any], Callable[[int], Any]]:
+    """``real_batch()`` and ``noise(m)`` for ``gan_step`` (or its PyTorch mirror) that hand out
+    batches drawn up front, round and round, so random-number generation is not timed.
 
-    def step() -> None:
-        iteration(*next(stream))
+    ``batches`` holds one triple per iteration: a real batch, the noise for D's fakes and the
+    noise for G's fakes, in the order ``gan_step`` (k = 1) asks for them. ``tensor`` makes each
+    array a tensor of the framework once, up front (``tinygan.tensor``, ``torch.from_numpy``).
+    """
+    reals = itertools.cycle([tensor(real) for real, _, _ in batches])
+    noises = itertools.cycle([tensor(z) for _, z_d, z_g in batches for z in (z_d, z_g)])
 
-    return step
+    def real_batch() -> Any:
+        return next(reals)
+
+    def noise(m: int) -> Any:
+        z = next(noises)
+        if len(z) != m:
+            raise ValueError(f"the pre-drawn noise batches hold {len(z)} vectors, the step asked for {m}")
+        return z
+
+    return real_batch, noise
 
 
 def summarize(samples: list[float]) -> dict[str, float]:

@@ -18,7 +18,7 @@ import tinygan
 from tinygan import functional as F
 from tinygan import viz
 from tinygan.data import load_dataset
-from tinygan.gan.trainer import GANTrainer, RandomBatches, gaussian_noise
+from tinygan.gan import RandomBatches, Trainer, cgan_step, gaussian_noise, sample
 from tinygan.models import (
     ConditionalDCGANDiscriminator,
     ConditionalDCGANGenerator,
@@ -53,15 +53,18 @@ else:  # DCGAN-32: pad 28x28 -> 32x32 with the background value
     images = np.pad(data.x, ((0, 0), (0, 0), (2, 2), (2, 2)), constant_values=-1.0)
     G = ConditionalDCGANGenerator(nz, 10, ngf=args.width, nc=1, image_size=32).to(args.device)
     D = ConditionalDCGANDiscriminator(10, ndf=args.width, nc=1, image_size=32).to(args.device)
+# each real batch comes with its one-hot labels: real_batch() returns (x, y)
+real_batch = RandomBatches(images, args.batch_size, condition=labels, device=args.device)
+noise = gaussian_noise(nz, args.device)
+g_optimizer = Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+d_optimizer = Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
-trainer = GANTrainer(
-    G,
-    D,
-    g_optimizer=Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-    d_optimizer=Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-    noise=gaussian_noise(nz, args.device),
-    data=RandomBatches(images, condition=labels, device=args.device),
-    batch_size=args.batch_size,
+# One training step: (1) D's update on real pairs (x, y) against fakes (G(z, y), y) for the same
+# labels, (2) G's update through D(G(z, y), y).
+trainer = Trainer(
+    step=lambda: cgan_step(G, D, g_optimizer, d_optimizer, real_batch, noise),
+    networks={"generator": G, "discriminator": D},
+    optimizers={"g_optimizer": g_optimizer, "d_optimizer": d_optimizer},
 )
 checkpoint = out / "checkpoint.npz"
 if args.resume:
@@ -74,7 +77,7 @@ grid_z = tinygan.tensor(grid_z, device=args.device)
 grid_y = F.one_hot(np.repeat(np.arange(10), 10), 10).to(args.device)
 start, first_step = time.perf_counter(), trainer.step
 while trainer.step < args.steps:
-    m = trainer.train_step()
+    m = trainer.train_step()  # cgan_step: D's update, then G's
     if trainer.step % 200 == 0 or trainer.step == args.steps:
         rate = (time.perf_counter() - start) / (trainer.step - first_step)
         print(
@@ -83,11 +86,10 @@ while trainer.step < args.steps:
             flush=True,
         )
     if trainer.step % 1000 == 0 or trainer.step == args.steps:
-        viz.save_image_grid(
-            trainer.sample(grid_z, grid_y).numpy(), out / f"samples_step{trainer.step:06d}.png", nrow=10, scale=2
-        )
+        grid = sample(G, grid_z, grid_y).numpy()
+        viz.save_image_grid(grid, out / f"samples_step{trainer.step:06d}.png", nrow=10, scale=2)
         trainer.save(checkpoint)
-viz.save_image_grid(trainer.sample(grid_z, grid_y).numpy(), out / "samples_final.png", nrow=10, scale=2)
+viz.save_image_grid(sample(G, grid_z, grid_y).numpy(), out / "samples_final.png", nrow=10, scale=2)
 viz.save_loss_curves(trainer.history, out / "losses.png", title=f"conditional GAN ({args.arch}) on digits")
 
 # Label consistency: a classifier trained on real digits (28x28 in [0, 1]... here in [-1, 1])
@@ -97,7 +99,7 @@ classifier = train_classifier(data.x, data.y, epochs=2)
 accuracy = float((predict(classifier, test.x) == test.y).mean())
 wanted = np.repeat(np.arange(10), 100)
 z = tinygan.tensor(np.random.default_rng(2).standard_normal((1000, nz)).astype(np.float32), device=args.device)
-generated = trainer.sample(z, F.one_hot(wanted, 10).to(args.device)).numpy()
+generated = sample(G, z, F.one_hot(wanted, 10).to(args.device)).numpy()
 if generated.shape[-1] == 32:  # crop the DCGAN's padding back to the classifier's 28x28
     generated = generated[..., 2:30, 2:30]
 consistency = float((predict(classifier, generated) == wanted).mean())

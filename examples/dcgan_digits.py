@@ -18,7 +18,7 @@ import numpy as np
 import tinygan
 from tinygan import viz
 from tinygan.data import load_dataset
-from tinygan.gan.trainer import GANTrainer, RandomBatches, gaussian_noise
+from tinygan.gan import RandomBatches, Trainer, gan_step, gaussian_noise, sample
 from tinygan.models import DCGANDiscriminator, DCGANGenerator
 from tinygan.optim import Adam
 
@@ -40,17 +40,19 @@ tinygan.manual_seed(args.seed)
 data = load_dataset("digits", 10_000, seed=args.seed)
 # 28x28 -> 32x32: pad with the background value -1 (images are scaled to [-1, 1])
 images = np.pad(data.x, ((0, 0), (0, 0), (2, 2), (2, 2)), constant_values=-1.0)
+real_batch = RandomBatches(images, args.batch_size, device=args.device)
+noise = gaussian_noise(args.nz, args.device)
 
 G = DCGANGenerator(nz=args.nz, ngf=args.ngf, nc=1, image_size=32).to(args.device)
 D = DCGANDiscriminator(nc=1, ndf=args.ndf, image_size=32).to(args.device)
-trainer = GANTrainer(
-    G,
-    D,
-    g_optimizer=Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-    d_optimizer=Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999)),
-    noise=gaussian_noise(args.nz, args.device),
-    data=RandomBatches(images, device=args.device),
-    batch_size=args.batch_size,
+g_optimizer = Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+d_optimizer = Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+
+# One training step: (1) D's update on a real batch and on G's fakes, (2) G's update through D.
+trainer = Trainer(
+    step=lambda: gan_step(G, D, g_optimizer, d_optimizer, real_batch, noise),
+    networks={"generator": G, "discriminator": D},
+    optimizers={"g_optimizer": g_optimizer, "d_optimizer": d_optimizer},
 )
 checkpoint = out / "checkpoint.npz"
 if args.resume:
@@ -60,7 +62,7 @@ if args.resume:
 fixed_z = tinygan.tensor(np.random.default_rng(1).standard_normal((64, args.nz)).astype(np.float32), device=args.device)
 start, first_step = time.perf_counter(), trainer.step
 while trainer.step < args.steps:
-    m = trainer.train_step()
+    m = trainer.train_step()  # gan_step: D's update, then G's
     if trainer.step % 50 == 0 or trainer.step == args.steps:
         rate = (time.perf_counter() - start) / (trainer.step - first_step)
         print(
@@ -69,11 +71,10 @@ while trainer.step < args.steps:
             flush=True,
         )
     if trainer.step % 250 == 0 or trainer.step == args.steps:
-        viz.save_image_grid(
-            trainer.sample(fixed_z).numpy(), out / f"samples_step{trainer.step:06d}.png", nrow=8, scale=2
-        )
+        # eval mode: batch norm uses its running statistics
+        viz.save_image_grid(sample(G, fixed_z).numpy(), out / f"samples_step{trainer.step:06d}.png", scale=2)
         trainer.save(checkpoint)
 
-viz.save_image_grid(trainer.sample(fixed_z).numpy(), out / "samples_final.png", nrow=8, scale=2)
+viz.save_image_grid(sample(G, fixed_z).numpy(), out / "samples_final.png", scale=2)
 viz.save_loss_curves(trainer.history, out / "losses.png", title="DCGAN on digits")
 print(f"samples and loss curves in {out}/")

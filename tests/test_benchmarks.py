@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from benchmarks import bench_dcgan
 from benchmarks import bench_w1_mlp_gan as w1
-from benchmarks.common import format_results, machine_info, summarize, time_alternating
+from benchmarks.common import cycling_samplers, format_results, machine_info, summarize, time_alternating
+from tinygan import tensor
 
 TINY = w1.Sizes(nz=4, g_hidden=(8, 16), d_hidden=(8,), image=12, batch=5)
 
@@ -22,17 +24,28 @@ def test_tinygan_iteration_updates_both_networks_on_tiny_sizes():
     before_g = [p.data.copy() for p in gan.G.parameters()]
     before_d = [p.data.copy() for p in gan.D.parameters()]
     batches = w1.make_batches(TINY, 2)
-    assert batches[0][0].shape == (5, 12) and batches[0][1].shape == (5, 4)
-    assert all(a.dtype == np.float32 for pair in batches for a in pair)
+    assert [a.shape for a in batches[0]] == [(5, 12), (5, 4), (5, 4)]  # real, noise for D's fakes, for G's
+    assert all(a.dtype == np.float32 for triple in batches for a in triple)
 
-    losses = [w1.tinygan_iteration(gan, real, z) for real, z in batches]
+    samplers = cycling_samplers(batches, tensor)
+    metrics = [w1.tinygan_iteration(gan, *samplers) for _ in batches]
 
-    assert np.all(np.isfinite(losses))
+    assert all(np.isfinite(list(m.values())).all() for m in metrics)
     # at initialisation D is near chance: each BCE term is about log 2
-    assert 0.5 < losses[0][0] < 2.5 and 0.2 < losses[0][1] < 1.5
+    assert 0.5 < metrics[0]["loss_d"] < 2.5 and 0.2 < metrics[0]["loss_g"] < 1.5
     assert all(not np.array_equal(b, p.data) for b, p in zip(before_g, gan.G.parameters()))
     assert all(not np.array_equal(b, p.data) for b, p in zip(before_d, gan.D.parameters()))
     assert all(p.dtype == np.float32 for p in [*gan.G.parameters(), *gan.D.parameters()])
+
+
+def test_cycling_samplers_hand_out_one_real_and_two_noise_batches_per_iteration_round_and_round():
+    batches = [tuple(np.full((2, 1), 10 * i + j, np.float32) for j in range(3)) for i in range(2)]
+    real_batch, noise = cycling_samplers(batches, tensor)
+    drawn = [(real_batch(), noise(2), noise(2)) for _ in range(3)]  # gan_step's order, k = 1
+    values = [tuple(int(t.numpy()[0, 0]) for t in triple) for triple in drawn]
+    assert values == [(0, 1, 2), (10, 11, 12), (0, 1, 2)]
+    with pytest.raises(ValueError, match="hold 2 vectors, the step asked for 3"):
+        noise(3)
 
 
 def test_networks_have_the_w1_shapes():
@@ -82,10 +95,11 @@ def test_dcgan_w3_pattern_iteration_runs_on_tiny_widths():
     tiny = bench_dcgan.Workload("tiny W3", image_size=32, nc=1, batch=2, nz=4, ngf=2, ndf=2)
     gan = bench_dcgan.build_tinygan(tiny)
     batches = bench_dcgan.make_batches(tiny, 2)
-    assert batches[0][0].shape == (2, 1, 32, 32) and batches[0][1].shape == (2, 4, 1, 1)
+    assert [a.shape for a in batches[0]] == [(2, 1, 32, 32), (2, 4, 1, 1), (2, 4, 1, 1)]
     widths_g = [p.shape[1] for name, p in gan.G.named_parameters() if name.endswith("weight") and p.ndim == 4]
     assert widths_g == [8, 4, 2, 1]  # ConvTranspose2d weights are (in, out, kh, kw): 4 layers, widths 8/4/2 -> 1
 
-    losses = [bench_dcgan.tinygan_iteration(gan, real, z) for real, z in batches]
+    samplers = cycling_samplers(batches, tensor)
+    metrics = [bench_dcgan.tinygan_iteration(gan, *samplers) for _ in batches]
 
-    assert np.all(np.isfinite(losses))
+    assert all(np.isfinite(list(m.values())).all() for m in metrics)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from tinygan import cli
-from tinygan.gan.trainer import GANTrainer
+from tinygan.checkpoint import load_checkpoint
+from tinygan.data import DATASETS
+from tinygan.gan.trainer import Trainer
 
 REPO = Path(__file__).resolve().parents[1]
 # A tiny ring run: seconds, not minutes.
@@ -48,7 +52,8 @@ def test_python_dash_m_tinygan_runs_the_cli():
 def test_datasets_lists_the_built_in_data(capsys):
     status, out, _ = run(capsys, "datasets")
     assert status == 0
-    assert [line.split()[0] for line in out.splitlines()] == ["ring", "grid", "digits", "mnist"]
+    names = [line.split()[0] for line in out.splitlines()]
+    assert names == list(DATASETS) and names[:4] == ["ring", "grid", "digits", "mnist"]
 
 
 @pytest.mark.parametrize(
@@ -100,31 +105,72 @@ def test_a_short_ring_run_writes_metrics_samples_and_a_checkpoint(capsys, tmp_pa
     assert "modes covered" in stdout
 
 
-def test_same_seed_same_numbers_and_an_interrupted_run_resumes_exactly(capsys, tmp_path, monkeypatch):
-    for name in ("save_scatter", "save_loss_curves"):  # this test is about numbers; pictures are slow
+def _without_pictures(monkeypatch):
+    for name in ("save_scatter", "save_loss_curves"):  # these tests are about numbers; pictures are slow
         monkeypatch.setattr(cli.viz, name, lambda *args, **kwargs: False)
-    common = ["train", "gan", "--data", "ring", *SMALL, "--steps", "16", "--sample-every", "4", "--seed", "3"]
-    assert run(capsys, *common, "--out", str(tmp_path / "a"))[0] == 0
-    assert run(capsys, *common, "--out", str(tmp_path / "b"))[0] == 0
-    straight = read_csv(tmp_path / "a" / "metrics.csv")
-    assert straight == read_csv(tmp_path / "b" / "metrics.csv")
 
-    # Ctrl-C at step 6: the CLI saves a checkpoint and exits 130; --resume then finishes the run.
-    train_step = GANTrainer.train_step
 
-    def interrupted_at_6(self):
-        if self.step == 6:
-            raise KeyboardInterrupt
-        return train_step(self)
+RING_RUN = ["train", "gan", "--data", "ring", *SMALL, "--steps", "16", "--sample-every", "4", "--seed", "3"]
 
-    monkeypatch.setattr(GANTrainer, "train_step", interrupted_at_6)
-    status, _, err = run(capsys, *common, "--out", str(tmp_path / "c"))
-    assert status == 130 and "interrupted at step 6" in err and "--resume" in err
-    monkeypatch.setattr(GANTrainer, "train_step", train_step)
-    status, stdout, err = run(capsys, *common, "--out", str(tmp_path / "c"), "--resume")
+
+def test_the_same_seed_gives_the_same_numbers(capsys, tmp_path, monkeypatch):
+    _without_pictures(monkeypatch)
+    assert run(capsys, *RING_RUN, "--out", str(tmp_path / "a"))[0] == 0
+    assert run(capsys, *RING_RUN, "--out", str(tmp_path / "b"))[0] == 0
+    assert read_csv(tmp_path / "a" / "metrics.csv") == read_csv(tmp_path / "b" / "metrics.csv")
+
+
+def _ctrl_c_during_step(monkeypatch, at_step, when, times=1):
+    """Make Trainer.train_step send this process SIGINT (what Ctrl-C does) ``times`` times during
+    step ``at_step``: ``before`` the step's work or ``after`` it, before the loop sees the result."""
+    train_step = Trainer.train_step
+
+    def interrupted(self):
+        ctrl_c = self.step + 1 == at_step
+        for _ in range(times if ctrl_c and when == "before" else 0):
+            os.kill(os.getpid(), signal.SIGINT)
+        metrics = train_step(self)
+        for _ in range(times if ctrl_c and when == "after" else 0):
+            os.kill(os.getpid(), signal.SIGINT)
+        return metrics
+
+    monkeypatch.setattr(Trainer, "train_step", interrupted)
+    return train_step
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_ctrl_c_at_any_moment_of_a_step_saves_that_step_and_resume_finishes_the_run_exactly(
+    capsys, tmp_path, monkeypatch, when
+):
+    """Ctrl-C is deferred: the step in progress finishes, is written and checkpointed, the run
+    exits 130; --resume then reproduces the uninterrupted run's metrics.csv exactly."""
+    _without_pictures(monkeypatch)
+    assert run(capsys, *RING_RUN, "--out", str(tmp_path / "straight"))[0] == 0
+    straight = read_csv(tmp_path / "straight" / "metrics.csv")
+
+    out = tmp_path / "interrupted"
+    train_step = _ctrl_c_during_step(monkeypatch, at_step=6, when=when)
+    status, _, err = run(capsys, *RING_RUN, "--out", str(out))
+    assert status == 130, err
+    assert f"interrupted at step 6; saved {out / 'checkpoint.npz'}; add --resume to continue" in err
+    assert load_checkpoint(out / "checkpoint.npz")["step"] == 6
+    assert read_csv(out / "metrics.csv") == straight[:6]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C works normally again
+
+    monkeypatch.setattr(Trainer, "train_step", train_step)
+    status, stdout, err = run(capsys, *RING_RUN, "--out", str(out), "--resume")
     assert status == 0, err
     assert "resuming from step 6" in stdout
-    assert read_csv(tmp_path / "c" / "metrics.csv") == straight
+    assert read_csv(out / "metrics.csv") == straight
+
+
+def test_a_second_ctrl_c_stops_at_once_without_saving(capsys, tmp_path, monkeypatch):
+    _without_pictures(monkeypatch)
+    _ctrl_c_during_step(monkeypatch, at_step=3, when="before", times=2)
+    status, _, err = run(capsys, *RING_RUN, "--out", str(tmp_path))
+    assert status == 130
+    assert "interrupted at step" not in err
+    assert not (tmp_path / "checkpoint.npz").exists()  # --checkpoint-every 1000: none written yet
 
 
 def test_a_short_digits_run_writes_image_grids(capsys, tmp_path):

@@ -34,3 +34,17 @@ def test_help_of_the_model_commands(capsys):
             main(["train", model, "--help"])
         assert exit_info.value.code == 0
         assert "--width" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("written_by", "resumed_by"), [("dcgan", "gan"), ("cgan", "gan"), ("gan", "cgan")])
+def test_resume_refuses_a_checkpoint_written_by_another_command_naming_both(tmp_path, capsys, written_by, resumed_by):
+    out = str(tmp_path)
+    small = {"gan": ["--g-hidden", "8", "--d-hidden", "8"], "dcgan": ["--width", "4"], "cgan": ["--width", "4"]}
+    common = ["--data", "digits", "--n-train", "20", "--batch-size", "4", "--steps", "1", "--out", out]
+    assert main(["train", written_by, *common, *small[written_by]]) == 0
+    capsys.readouterr()
+    assert main(["train", resumed_by, *common, "--resume"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert f"was written by 'tinygan train {written_by}', not 'tinygan train {resumed_by}'" in err
+    assert f"resume it with 'tinygan train {written_by} --resume'" in err

@@ -7,8 +7,8 @@ Two kinds of tests live here.
   mixed devices are refused with an error naming both, and state moves and saves correctly,
   on machines without a GPU.
 - Real-GPU tests, marked ``cuda`` (``pytest -m cuda``), skipped without CuPy and a GPU:
-  CPU-GPU parity of every op and of a DCGAN and an MLP-GAN training iteration in float32
-  (relative error < 1e-4), and float64 gradient checks on the GPU.
+  CPU-GPU parity of every op and of a DCGAN and an MLP-GAN training iteration (one
+  ``gan_step``) in float32 (relative error < 1e-4), and float64 gradient checks on the GPU.
 """
 
 from __future__ import annotations
@@ -381,42 +381,35 @@ def _adam(module: nn.Module) -> optim.Adam:
     return optim.Adam(module.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
 
-def _gan_iteration(G: nn.Module, D: nn.Module, real: tinygan.Tensor, z: tinygan.Tensor) -> dict[str, Any]:
-    """One iteration of the benchmark workload: D on real and on G(z).detach(), D step; then G
-    through D with the non-saturating loss, G step. Returns the losses and the gradients."""
-    from tinygan.gan.losses import discriminator_loss, generator_loss_non_saturating
+def _gan_iteration(G: nn.Module, D: nn.Module, real: tinygan.Tensor, z_d: tinygan.Tensor, z_g: tinygan.Tensor) -> dict:
+    """One ``gan_step`` (the step the examples, the CLI and the benchmarks train with) on a given
+    real batch, noise z_d for D's fakes and z_g for G's: returns its metrics, the gradients of
+    both networks and their new weights and buffers."""
+    from tinygan.gan.steps import gan_step
 
-    opt_g, opt_d = _adam(G), _adam(D)
-    fake = G(z)
-    loss_d = discriminator_loss(D(real), D(fake.detach()))
-    opt_d.zero_grad()
-    loss_d.backward()
-    grads_d = {name: p.grad.numpy() for name, p in D.named_parameters()}
-    opt_d.step()
-    loss_g = generator_loss_non_saturating(D(fake))
-    opt_g.zero_grad()
-    loss_g.backward()
-    grads_g = {name: p.grad.numpy() for name, p in G.named_parameters()}
-    opt_g.step()
+    noise = iter([z_d, z_g])
+    metrics = gan_step(G, D, _adam(G), _adam(D), lambda: real, lambda m: next(noise))
+    # The gradients are still in place: D's from its update (G's update, with D frozen, adds
+    # none to D), G's from its own update (D's update ran G without a graph).
     return {
-        "loss_d": loss_d.numpy(),
-        "loss_g": loss_g.numpy(),
-        **{f"D.grad.{k}": v for k, v in grads_d.items()},
-        **{f"G.grad.{k}": v for k, v in grads_g.items()},
+        **{k: np.asarray(v) for k, v in metrics.items()},
+        **{f"D.grad.{k}": p.grad.numpy() for k, p in D.named_parameters()},
+        **{f"G.grad.{k}": p.grad.numpy() for k, p in G.named_parameters()},
         **{f"D.{k}": v.numpy() for k, v in D.state_dict().items()},
         **{f"G.{k}": v.numpy() for k, v in G.state_dict().items()},
     }
 
 
-def assert_training_parity(make_g: Callable[[], nn.Module], make_d: Callable[[], nn.Module], real, z) -> None:
+def assert_training_parity(make_g: Callable[[], nn.Module], make_d: Callable[[], nn.Module], real, z_d, z_g) -> None:
     G, D = make_g(), make_d()
     G_gpu, D_gpu = make_g(), make_d()
     G_gpu.load_state_dict(G.state_dict())
     D_gpu.load_state_dict(D.state_dict())
     G_gpu.to("cuda")
     D_gpu.to("cuda")
-    on_cpu = _gan_iteration(G, D, tinygan.tensor(real), tinygan.tensor(z))
-    on_gpu = _gan_iteration(G_gpu, D_gpu, tinygan.tensor(real, device="cuda"), tinygan.tensor(z, device="cuda"))
+    on_cpu = _gan_iteration(G, D, *(tinygan.tensor(a) for a in (real, z_d, z_g)))
+    on_gpu = _gan_iteration(G_gpu, D_gpu, *(tinygan.tensor(a, device="cuda") for a in (real, z_d, z_g)))
+    assert all(p.grad.device == "cuda" for p in [*G_gpu.parameters(), *D_gpu.parameters()])
     assert on_cpu.keys() == on_gpu.keys()
     errors = {k: relative_error(on_gpu[k], on_cpu[k]) for k in on_cpu}
     worst = max(errors, key=errors.get)
@@ -430,12 +423,13 @@ def test_dcgan_training_iteration_parity(gpu):
     batch, width = (8, 8) if gpu == "gpu" else (2, 2)
     rng = np.random.default_rng(0)
     real = rng.uniform(-1, 1, (batch, 1, 32, 32)).astype(np.float32)
-    z = rng.standard_normal((batch, 16, 1, 1)).astype(np.float32)
+    z_d, z_g = rng.standard_normal((2, batch, 16, 1, 1)).astype(np.float32)
     assert_training_parity(
         lambda: DCGANGenerator(nz=16, ngf=width, nc=1, image_size=32),
         lambda: DCGANDiscriminator(nc=1, ndf=width, image_size=32),
         real,
-        z,
+        z_d,
+        z_g,
     )
 
 
@@ -444,12 +438,13 @@ def test_mlp_gan_training_iteration_parity(gpu):
 
     rng = np.random.default_rng(0)
     real = rng.uniform(-1, 1, (16, 1, 28, 28)).astype(np.float32)
-    z = rng.standard_normal((16, 32)).astype(np.float32)
+    z_d, z_g = rng.standard_normal((2, 16, 32)).astype(np.float32)
     assert_training_parity(
         lambda: MLPGenerator(32, (1, 28, 28), hidden=(64, 128)),
         lambda: MLPDiscriminator((1, 28, 28), hidden=(128, 64)),
         real,
-        z,
+        z_d,
+        z_g,
     )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import math
+import functools
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,12 +27,13 @@ import numpy as np
 
 import tinygan
 from tinygan import backend, viz
-from tinygan.checkpoint import CheckpointError, load_checkpoint
+from tinygan.checkpoint import CheckpointError
 from tinygan.data import DATASETS, Dataset, load_dataset, mode_coverage
 from tinygan.functional import one_hot
 from tinygan.gan.losses import GENERATOR_LOSSES
 from tinygan.gan.mlp import MLPDiscriminator, MLPGenerator
-from tinygan.gan.trainer import GANTrainer, RandomBatches, gaussian_noise
+from tinygan.gan.steps import cgan_step, gan_step
+from tinygan.gan.trainer import RandomBatches, Trainer, gaussian_noise, sample
 from tinygan.models import (
     ConditionalDCGANDiscriminator,
     ConditionalDCGANGenerator,
@@ -41,8 +42,8 @@ from tinygan.models import (
     DCGANDiscriminator,
     DCGANGenerator,
 )
-from tinygan.optim import Adam, linear_decay
-from tinygan.progress import ProgressBar
+from tinygan.optim import Adam
+from tinygan.runs import UsageError, linear_decay_schedulers, resume_settings, train_loop
 
 POINT_DATASETS = ("ring", "grid")
 
@@ -75,10 +76,6 @@ MODEL_NAMES = {"gan": "the MLP GAN", "dcgan": "DCGAN", "cgan": "the conditional 
 DEMO_STEPS = 3000
 EVAL_SAMPLES = 2500  # the count behind the standard mode-coverage numbers (VEEGAN, PacGAN)
 IMAGE_SAMPLES = 64  # an 8x8 grid
-
-
-class UsageError(Exception):
-    """A mistake in what the user asked for: reported in one line, exit status 2."""
 
 
 # ----------------------------------------------------------------------------- arguments
@@ -261,24 +258,27 @@ def _build_networks(settings: dict[str, Any], data: Dataset) -> tuple[Any, Any, 
     return G, MLPDiscriminator(shape, settings["d_hidden"], dropout=settings["d_dropout"]), x
 
 
-def _build_trainer(settings: dict[str, Any], data: Dataset, steps: int, device: str) -> GANTrainer:
+def _build_trainer(settings: dict[str, Any], data: Dataset, steps: int, device: str) -> Trainer:
+    """The networks, optimizers and schedule the settings describe, around the model's step."""
     tinygan.manual_seed(settings["seed"])
     G, D, x = _build_networks(settings, data)
     G, D = G.to(device), D.to(device)
-    labels = one_hot(data.y, N_CLASSES).numpy() if settings["model"] == "cgan" else None
     betas = (settings["beta1"], 0.999)
-    decay_steps = round(settings["lr_decay"] * steps)
-    return GANTrainer(
-        G,
-        D,
-        Adam(G.parameters(), lr=settings["lr"], betas=betas),
-        Adam(D.parameters(), lr=settings["lr"], betas=betas),
-        noise=gaussian_noise(settings["latent_dim"], device),
-        data=RandomBatches(x, condition=labels, device=device),
-        batch_size=settings["batch_size"],
-        k=settings["k"],
-        g_loss=settings["g_loss"],
-        lr_schedule=linear_decay(steps - decay_steps, decay_steps) if decay_steps else None,
+    g_optimizer = Adam(G.parameters(), lr=settings["lr"], betas=betas)
+    d_optimizer = Adam(D.parameters(), lr=settings["lr"], betas=betas)
+    noise = gaussian_noise(settings["latent_dim"], device)
+    k, g_loss, m = settings["k"], settings["g_loss"], settings["batch_size"]
+    if settings["model"] == "cgan":
+        real_batch = RandomBatches(x, m, condition=one_hot(data.y, N_CLASSES).numpy(), device=device)
+        step = functools.partial(cgan_step, G, D, g_optimizer, d_optimizer, real_batch, noise, k, g_loss)
+    else:
+        real_batch = RandomBatches(x, m, device=device)
+        step = functools.partial(gan_step, G, D, g_optimizer, d_optimizer, real_batch, noise, k, g_loss)
+    return Trainer(
+        step,
+        networks={"generator": G, "discriminator": D},
+        optimizers={"g_optimizer": g_optimizer, "d_optimizer": d_optimizer},
+        schedulers=linear_decay_schedulers((g_optimizer, d_optimizer), steps, settings["lr_decay"]),
     )
 
 
@@ -287,8 +287,9 @@ class _Run:
 
     COLUMNS = ("step", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
     COVERAGE = ("modes_covered", "high_quality_share")
+    bar_keys = ("loss_d", "loss_g", "d_x", "d_g_z1")
 
-    def __init__(self, trainer: GANTrainer, data: Dataset, settings: dict[str, Any], out: Path, device: str) -> None:
+    def __init__(self, trainer: Trainer, data: Dataset, settings: dict[str, Any], out: Path, device: str) -> None:
         self.trainer, self.data, self.settings, self.out = trainer, data, settings, out
         self.points = data.kind == "points"
         # Pictures and evaluation use one fixed noise batch from a stream of their own, so
@@ -305,7 +306,8 @@ class _Run:
 
     def evaluate(self, picture: Path) -> dict[str, Any]:
         """Write G's samples on the fixed noise to ``picture``; for points, score mode coverage."""
-        samples = self.trainer.sample(self.fixed_noise, self.fixed_condition).numpy()
+        inputs = (self.fixed_noise,) if self.fixed_condition is None else (self.fixed_noise, self.fixed_condition)
+        samples = sample(self.trainer.networks["generator"], *inputs).numpy()
         if not self.points:
             viz.save_image_grid(samples, picture, nrow=self.nrow, scale=2)
             return {}
@@ -332,6 +334,13 @@ class _Run:
     def save_checkpoint(self) -> None:
         self.trainer.save(self.out / "checkpoint.npz", extra={"settings": self.settings})
 
+    def save_losses(self) -> None:
+        viz.save_loss_curves(self.trainer.history, self.out / "losses.png")
+
+    @staticmethod
+    def describe(metrics: dict[str, Any], total: int) -> str:
+        return _describe(metrics, total)
+
     def close(self) -> None:
         self.csv_file.close()
 
@@ -348,22 +357,15 @@ def _describe(metrics: dict[str, Any], total: int) -> str:
 
 
 def train_gan(args: argparse.Namespace) -> dict[str, Any]:
-    """Train (or resume) an MLP GAN as the parsed arguments say; returns the last evaluation."""
+    """Train (or resume) an MLP GAN, DCGAN or cGAN as the parsed arguments say; returns the last
+    evaluation."""
     out = Path(args.out)
     checkpoint = out / "checkpoint.npz"
     try:
         backend.check_device(args.device)
     except RuntimeError as e:
         raise UsageError(str(e)) from e
-    if args.resume:
-        if not checkpoint.is_file():
-            raise UsageError(f"--resume: there is no checkpoint at {checkpoint}")
-        saved = load_checkpoint(checkpoint).get("extra", {})
-        if "settings" not in saved:
-            raise CheckpointError(f"{checkpoint} was not written by 'tinygan train gan' (no run settings in it)")
-        settings = {"model": "gan", **saved["settings"]}  # checkpoints from before DCGAN/cGAN were MLP GANs
-    else:
-        settings = _settings(args)
+    settings = resume_settings(args, checkpoint) if args.resume else _settings(args)
     steps = args.steps
     data = _load_data(settings)
     trainer = _build_trainer(settings, data, steps, args.device)
@@ -374,37 +376,13 @@ def train_gan(args: argparse.Namespace) -> dict[str, Any]:
     if trainer.step >= steps:
         print(f"the checkpoint is at step {trainer.step}, which is not below --steps {steps}: nothing to train")
     run = _Run(trainer, data, settings, out, args.device)
-    sample_every = args.sample_every or max(1, steps // 10)
     print(f"training {MODEL_NAMES[settings['model']]} on {settings['data']} for {steps} steps; writing to {out}/")
     if trainer.step == 0:
         run.evaluate(out / "samples_step000000.png")  # the untrained generator, for comparison
-    run.open_csv()
-    last: dict[str, Any] = {}
-    try:
-        with ProgressBar(steps, initial=trainer.step) as bar:
-            while trainer.step < steps:
-                metrics = trainer.train_step()
-                if not all(math.isfinite(metrics[k]) for k in ("loss_d", "loss_g")):
-                    raise FloatingPointError(f"the losses became NaN or infinite at step {trainer.step}: {metrics}")
-                if trainer.step % sample_every == 0 or trainer.step == steps:
-                    last = run.evaluate(out / f"samples_step{trainer.step:06d}.png")
-                    metrics.update(last)  # the same dict as trainer.history[-1], so checkpoints keep it
-                    viz.save_loss_curves(trainer.history, out / "losses.png")
-                    bar.write(_describe(metrics, steps))
-                run.write_row(metrics)
-                if trainer.step % args.checkpoint_every == 0:
-                    run.save_checkpoint()
-                bar.update(1, {k: metrics[k] for k in ("loss_d", "loss_g", "d_x", "d_g_z1")})
-    except KeyboardInterrupt:
-        run.save_checkpoint()
-        run.close()
-        print(f"\ninterrupted at step {trainer.step}; saved {checkpoint}; add --resume to continue", file=sys.stderr)
-        raise
-    run.save_checkpoint()
-    run.close()
+    train_loop(trainer, run, steps, args)
     last = run.evaluate(out / "samples_final.png")
     if trainer.history:
-        viz.save_loss_curves(trainer.history, out / "losses.png")
+        run.save_losses()
     return last
 
 
@@ -457,7 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 share = result["high_quality_share"]
                 print(f"final: {result['modes_covered']} modes covered, {share:.0%} of samples high quality")
             print(f"outputs in {args.out}/")
-    except (UsageError, CheckpointError, OSError, ValueError, FloatingPointError) as e:
+    except (UsageError, CheckpointError, OSError, ValueError, FloatingPointError, ImportError) as e:
         print(f"tinygan: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

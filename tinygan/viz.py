@@ -94,6 +94,38 @@ def save_image_grid(images: Any, path: str | Path, nrow: int = 8, padding: int =
     return True
 
 
+# colours of label maps shown as pictures (class 0 black); one-hot outputs are drawn by argmax
+LABEL_COLOURS = np.array(
+    [[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
+     [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128]], dtype=np.float32,
+) / 255  # fmt: skip
+
+
+def to_rgb(images: Any) -> np.ndarray:
+    """(N, C, H, W) images in [-1, 1] -> (N, 3, H, W) in [0, 1]: grey for C = 1, as is for C = 3,
+    and for any other C (one-hot label maps) the colour of each pixel's largest channel."""
+    images = np.asarray(images.numpy() if hasattr(images, "numpy") else images, dtype=np.float32)
+    if images.ndim != 4:
+        raise ValueError(f"to_rgb expects images of shape (N, C, H, W), got {images.shape}")
+    if images.shape[1] == 1:
+        images = np.repeat(images, 3, axis=1)
+    elif images.shape[1] != 3:
+        labels = images.argmax(axis=1)
+        return LABEL_COLOURS[labels % len(LABEL_COLOURS)].transpose(0, 3, 1, 2)
+    return np.clip((images + 1) / 2, 0, 1)
+
+
+def save_translation_grid(inputs: Any, outputs: Any, targets: Any, path: str | Path) -> bool:
+    """Write one row per example: input | output | target, each (N, C, H, W) in [-1, 1]
+    (channel counts may differ: see ``to_rgb``). Returns False if matplotlib is missing."""
+    columns = [to_rgb(x) for x in (inputs, outputs, targets)]
+    if len({c.shape for c in columns}) != 1:
+        raise ValueError(f"inputs, outputs and targets must be equally many, equally big images, got "
+                         f"{[c.shape for c in columns]}")  # fmt: skip
+    rows = np.stack(columns, axis=1).reshape(-1, *columns[0].shape[1:])  # a0 f0 b0 a1 f1 b1 ...
+    return save_image_grid(rows, path, nrow=3, scale=max(1, 128 // columns[0].shape[2]))
+
+
 def save_scatter(
     samples: Any,
     path: str | Path,
@@ -145,12 +177,23 @@ def save_scatter(
     return True
 
 
-def save_loss_curves(history: Sequence[Mapping[str, Any]], path: str | Path, title: str | None = None) -> bool:
-    """Plot Loss_D and Loss_G (top) and D(x), D(G(z)) (bottom) against the step.
+GAN_LOSSES = (("loss_d", "Loss_D"), ("loss_g", "Loss_G"))
+GAN_PROBABILITIES = (("d_x", "D(x)"), ("d_g_z1", "D(G(z))"))
 
-    ``history`` is a list of per-step dicts with keys ``step``, ``loss_d``, ``loss_g``, ``d_x``
-    and ``d_g_z1`` (``GANTrainer.history``). Returns True if written, False if matplotlib is
-    missing.
+
+def save_loss_curves(
+    history: Sequence[Mapping[str, Any]],
+    path: str | Path,
+    title: str | None = None,
+    losses: Sequence[tuple[str, str]] = GAN_LOSSES,
+    probabilities: Sequence[tuple[str, str]] = GAN_PROBABILITIES,
+) -> bool:
+    """Plot the losses (top) and D's mean outputs (bottom) against the step.
+
+    ``history`` is a list of per-step dicts with a ``step`` key (``Trainer.history``);
+    ``losses`` and ``probabilities`` name the keys to draw and their labels (by default Loss_D,
+    Loss_G and D(x), D(G(z)) of the unconditional GAN). Returns True if written, False if
+    matplotlib is missing.
     """
     if not history:
         raise ValueError("save_loss_curves needs at least one step of history")
@@ -168,22 +211,23 @@ def save_loss_curves(history: Sequence[Mapping[str, Any]], path: str | Path, tit
         ax.plot(steps[window - 1 :], values, color=color, label=label, linewidth=1.0)  # ... at its last step
 
     figure = _new_figure(7, 5)
-    losses, probabilities = figure.subplots(2, 1, sharex=True)
-    plot(losses, "loss_d", "Loss_D", "tab:blue")
-    plot(losses, "loss_g", "Loss_G", "tab:orange")
-    # where D can no longer tell real from fake, D = 1/2 and Loss_D = -2 log(1/2) = 1.386
-    losses.axhline(2 * math.log(2), color="0.5", linestyle="--", linewidth=0.8, label="2 log 2")
-    losses.set_ylabel("loss")
-    losses.legend(fontsize=8)
-    plot(probabilities, "d_x", "D(x)", "tab:green")
-    plot(probabilities, "d_g_z1", "D(G(z))", "tab:red")
-    probabilities.axhline(0.5, color="0.5", linestyle="--", linewidth=0.8)
-    probabilities.set_ylim(0, 1)
-    probabilities.set_xlabel("step")
-    probabilities.set_ylabel("D's output")
-    probabilities.legend(fontsize=8)
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    for (key, label), color in zip(losses, ("tab:blue", "tab:orange", "tab:purple", "tab:brown")):
+        plot(top, key, label, color)
+    if losses == GAN_LOSSES:
+        # where D can no longer tell real from fake, D = 1/2 and Loss_D = -2 log(1/2) = 1.386
+        top.axhline(2 * math.log(2), color="0.5", linestyle="--", linewidth=0.8, label="2 log 2")
+    top.set_ylabel("loss")
+    top.legend(fontsize=8)
+    for (key, label), color in zip(probabilities, ("tab:green", "tab:red")):
+        plot(bottom, key, label, color)
+    bottom.axhline(0.5, color="0.5", linestyle="--", linewidth=0.8)
+    bottom.set_ylim(0, 1)
+    bottom.set_xlabel("step")
+    bottom.set_ylabel("D's output")
+    bottom.legend(fontsize=8)
     if title:
-        losses.set_title(title, fontsize=10)
+        top.set_title(title, fontsize=10)
     figure.subplots_adjust(left=0.1, right=0.97, bottom=0.1, top=0.93, hspace=0.08)
     figure.savefig(path)
     return True

@@ -50,25 +50,25 @@ def main() -> None:
     args = parser.parse_args()
 
     ring = load_dataset("ring", 20000, seed=args.seed)
-    real = RandomBatches(ring.x)
 
     # 1. D learns to reject a fresh G; the same noise batch z is used for every measurement.
     start = point_gan(ring, seed=args.seed)
+    G, D = start.networks["generator"], start.networks["discriminator"]
     z = tinygan.randn(512, LATENT_DIM)
-    curve = saturation_curve(start.G, start.D, lambda m: real(m)[0], gaussian_noise(LATENT_DIM), z, args.d_steps)
+    curve = saturation_curve(G, D, RandomBatches(ring.x, 256), gaussian_noise(LATENT_DIM), z, args.d_steps)
     i = int(np.argmin(np.abs(np.log(curve["d_g_z"] / 0.01))))  # the measurement nearest D(G(z)) = 0.01
     ratio = curve["minimax"][i] / curve["non-saturating"][i]
     print(f"at D(G(z)) = {curve['d_g_z'][i]:.4f}: |grad| minimax {curve['minimax'][i]:.4f}, "
           f"non-saturating {curve['non-saturating'][i]:.4f}, ratio {ratio:.4f}")  # fmt: skip
     print(f"after {args.d_steps} D steps: D(G(z)) = {curve['d_g_z'][-1]:.4f}")
-    winning_d = start.D.state_dict()
+    winning_d = D.state_dict()
 
     # 2. Same G, same winning D; only the generator loss (and the optimizer) differ.
     runs = {}
     for optimizer, (lr, _) in RUNS.items():
         for g_loss in ("minimax", "non-saturating"):
             trainer = point_gan(ring, g_loss=g_loss, optimizer=optimizer, lr=lr, seed=args.seed)
-            trainer.D.load_state_dict(winning_d)
+            trainer.networks["discriminator"].load_state_dict(winning_d)
             runs[optimizer, g_loss] = track_coverage(trainer, ring, args.steps, every=10)
             r = runs[optimizer, g_loss]
             print(f"{optimizer:4s} {g_loss:14s}  after {r['step'][10]} / {r['step'][-1]} G steps: "

@@ -22,8 +22,7 @@ import numpy as np  # noqa: E402
 import tinygan  # noqa: E402
 from tinygan import optim  # noqa: E402
 from tinygan.data import load_dataset  # noqa: E402
-from tinygan.gan.mlp import MLPDiscriminator, MLPGenerator  # noqa: E402
-from tinygan.gan.trainer import GANTrainer, RandomBatches, gaussian_noise  # noqa: E402
+from tinygan.gan import MLPDiscriminator, MLPGenerator, RandomBatches, gan_step, gaussian_noise, sample  # noqa: E402
 from tinygan.lab.autoencoder import (  # noqa: E402
     Autoencoder,
     decode,
@@ -43,17 +42,17 @@ def grey_share(images: np.ndarray) -> float:
     return float(np.mean(np.abs(images) < 0.5))
 
 
-def train_gan(images: np.ndarray, steps: int, seed: int) -> GANTrainer:
-    """An MLP GAN on the same digits, with the same latent size as the autoencoder."""
+def train_gan(images: np.ndarray, steps: int, seed: int) -> MLPGenerator:
+    """An MLP GAN on the same digits, with the same latent size as the autoencoder; returns G."""
     tinygan.manual_seed(seed)
     G = MLPGenerator(LATENT_DIM, (1, 28, 28), hidden=(256, 256))
     D = MLPDiscriminator((1, 28, 28), hidden=(256,))
-    adam = dict(lr=5e-4, betas=(0.5, 0.999))
-    trainer = GANTrainer(G, D, optim.Adam(G.parameters(), **adam), optim.Adam(D.parameters(), **adam),
-                         gaussian_noise(LATENT_DIM), RandomBatches(images), batch_size=64)  # fmt: skip
+    g_optimizer = optim.Adam(G.parameters(), lr=5e-4, betas=(0.5, 0.999))
+    d_optimizer = optim.Adam(D.parameters(), lr=5e-4, betas=(0.5, 0.999))
+    real_batch, noise = RandomBatches(images, batch_size=64), gaussian_noise(LATENT_DIM)
     for _ in range(steps):
-        trainer.train_step()
-    return trainer
+        gan_step(G, D, g_optimizer, d_optimizer, real_batch, noise)  # D's update, then G's
+    return G
 
 
 def main() -> None:
@@ -83,7 +82,7 @@ def main() -> None:
     codes = encode(model, train)
     # The decoder knows only the region its codes fill; try N(0, I) and a Gaussian fitted to the codes.
     fitted = codes.mean(axis=0) + codes.std(axis=0) * rng.standard_normal((COLUMNS, LATENT_DIM))
-    gan = train_gan(train, args.gan_steps, args.seed)
+    gan_generator = train_gan(train, args.gan_steps, args.seed)
     rows = {
         "digits": originals,
         "G(E(x))": decode(model, encode(model, originals)),
@@ -91,7 +90,7 @@ def main() -> None:
         "pixel 1->7": (1 - t) * a + t * b,
         "G(z), z~N(0,I)": decode(model, rng.standard_normal((COLUMNS, LATENT_DIM))),
         "G(z), z~fit": decode(model, fitted),
-        "GAN G(z)": gan.sample(tinygan.randn(COLUMNS, LATENT_DIM)).numpy(),
+        "GAN G(z)": sample(gan_generator, tinygan.randn(COLUMNS, LATENT_DIM)).numpy(),
     }
     samples = {  # larger batches for the grey-pixel numbers
         "held-out digits": test,
@@ -100,7 +99,7 @@ def main() -> None:
         "decoder, z ~ fitted Gaussian": decode(
             model, codes.mean(axis=0) + codes.std(axis=0) * rng.standard_normal((1000, LATENT_DIM))
         ),
-        f"GAN after {args.gan_steps} steps": gan.sample(tinygan.randn(1000, LATENT_DIM)).numpy(),
+        f"GAN after {args.gan_steps} steps": sample(gan_generator, tinygan.randn(1000, LATENT_DIM)).numpy(),
     }
     for name, images in samples.items():
         print(f"grey-pixel share, {name:30s} {grey_share(images):.3f}")

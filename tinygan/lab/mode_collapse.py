@@ -23,7 +23,8 @@ import tinygan
 from tinygan import optim
 from tinygan.data import Dataset, mode_coverage
 from tinygan.gan.mlp import MLPDiscriminator, MLPGenerator
-from tinygan.gan.trainer import GANTrainer, RandomBatches, gaussian_noise
+from tinygan.gan.steps import gan_step
+from tinygan.gan.trainer import RandomBatches, Trainer, gaussian_noise, sample
 from tinygan.nn import Parameter
 
 LATENT_DIM = 2
@@ -38,7 +39,7 @@ def point_gan(
     lr: float = 1e-3,
     optimizer: str = "adam",
     seed: int = 0,
-) -> GANTrainer:
+) -> Trainer:
     """A GAN for 2-D points: MLP G (2-D noise -> hidden -> point) and D (point -> hidden -> logit),
     k D steps per G step, on ``data.x`` (n, 2).
 
@@ -57,21 +58,17 @@ def point_gan(
             return optim.Adam(params, lr=lr, betas=(0.5, 0.999))
         return optim.SGD(params, lr=lr, momentum=0.9)
 
-    return GANTrainer(
-        G,
-        D,
-        make(G.parameters()),
-        make(D.parameters()),
-        gaussian_noise(LATENT_DIM),
-        RandomBatches(data.x),
-        batch_size=batch_size,
-        k=k,
-        g_loss=g_loss,
+    g_optimizer, d_optimizer = make(G.parameters()), make(D.parameters())
+    real_batch, noise = RandomBatches(data.x, batch_size), gaussian_noise(LATENT_DIM)
+    return Trainer(
+        lambda: gan_step(G, D, g_optimizer, d_optimizer, real_batch, noise, k, g_loss),
+        networks={"generator": G, "discriminator": D},
+        optimizers={"g_optimizer": g_optimizer, "d_optimizer": d_optimizer},
     )
 
 
 def track_coverage(
-    trainer: GANTrainer,
+    trainer: Trainer,
     data: Dataset,
     steps: int,
     every: int,
@@ -98,7 +95,7 @@ def track_coverage(
     snapshots: dict[int, np.ndarray] = {}
     for step in range(steps + 1):
         if step % every == 0 or step == steps:
-            samples = trainer.sample(z).numpy()
+            samples = sample(trainer.networks["generator"], z).numpy()
             score = mode_coverage(samples, data.centers, data.std)
             record["step"].append(step)
             record["modes_covered"].append(score["modes_covered"])

@@ -49,27 +49,27 @@ def generator_gradient_norm(G: Module, D: Module, z: Tensor, g_loss: str) -> flo
 def saturation_curve(
     G: Module,
     D: Module,
-    real: Callable[[int], Tensor],
+    real_batch: Callable[[], Tensor],
     noise: Callable[[int], Tensor],
     z: Tensor,
     d_steps: int = 200,
-    batch_size: int = 256,
     lr: float = 1e-3,
 ) -> dict[str, np.ndarray]:
     """Train D against the frozen G for ``d_steps`` Adam steps; before the first step and after
     each one, measure G's gradient norm under both generator losses on the fixed noise z (m, latent).
 
     Args:
-        real: ``real(m)`` returns m real samples, a tensor of G's output shape.
-        noise: ``noise(m)`` returns m noise vectors for D's training batches of fakes.
+        real_batch: ``real_batch()`` returns a batch of real samples, a tensor of G's output
+            shape, as for ``gan_step`` (e.g. ``RandomBatches(x, 256)``).
+        noise: ``noise(m)`` returns m noise vectors for D's batches of fakes (as many as real ones).
         z: the fixed noise batch the measurements are taken on.
 
     Returns:
         dict of float64 arrays of length d_steps + 1: ``d_g_z`` (mean D(G(z)) on z),
         ``minimax`` and ``non-saturating`` (the gradient norms reaching G's parameters).
     """
-    if d_steps < 0 or batch_size < 1:
-        raise ValueError(f"need d_steps >= 0 and batch_size >= 1, got {d_steps} and {batch_size}")
+    if d_steps < 0:
+        raise ValueError(f"need d_steps >= 0, got {d_steps}")
     optimizer = optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
     curve: dict[str, list[float]] = {"d_g_z": [], **{name: [] for name in GENERATOR_LOSSES}}
     for step in range(d_steps + 1):
@@ -79,9 +79,11 @@ def saturation_curve(
             curve[name].append(generator_gradient_norm(G, D, z, name))
         if step == d_steps:
             break
-        with no_grad():  # G is frozen: only D learns here
-            fake = G(noise(batch_size))
-        loss = discriminator_loss(D(real(batch_size)), D(fake))
+        # D's half of gan_step alone: G is frozen, only D learns here
+        real = real_batch()
+        with no_grad():
+            fake = G(noise(real.shape[0]))
+        loss = discriminator_loss(D(real), D(fake))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
