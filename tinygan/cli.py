@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 import tinygan
-from tinygan import backend, viz
+from tinygan import backend, cli_pix2pix, viz
 from tinygan.checkpoint import CheckpointError
 from tinygan.data import DATASETS, Dataset, load_dataset, mode_coverage
 from tinygan.functional import one_hot
@@ -199,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         image_model.add_argument("--width", type=_positive_int, help="ngf = ndf, the networks' base width (32)")
         _add_run_options(image_model, out=f"runs/{image_model.prog.split()[-1]}", steps=1500, threads=None)
     cgan.add_argument("--arch", choices=("conv", "mlp"), help="conv (DCGAN-style, the default) or the paper's MLP")
+    cli_pix2pix.add_parsers(models, commands, _add_run_options, _positive_int, _positive_float, _fraction)
     return parser
 
 
@@ -428,6 +429,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "demo":
             with _blas_threads(args.threads):
                 _demo(args)
+        elif args.command == "translate":
+            cli_pix2pix.translate(args)
+        elif args.model == "pix2pix":
+            with _blas_threads(args.threads):
+                result = cli_pix2pix.train_pix2pix(args)
+            print(f"validation L1 {result['val_l1']:.4f}; outputs in {args.out}/")
         else:
             with _blas_threads(args.threads):
                 result = train_gan(args)
