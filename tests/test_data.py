@@ -387,7 +387,7 @@ def test_registry_errors():
         load_dataset("cifar", 10)
     with pytest.raises(ValueError, match="sample count"):
         load_dataset("ring", None)
-    assert {"ring", "grid", "digits", "mnist", "facades-synth"} <= set(DATASETS)
+    assert {"ring", "grid", "digits", "mnist", "facades-synth", "ldct", "mr2ct", "ctseg"} <= set(DATASETS)
     assert all(info.description for info in DATASETS.values())
 
 

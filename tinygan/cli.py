@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"For 2-D points (ring, grid): {_option_text(DEFAULTS['points'])}. "
         f"For images (digits, mnist): {_option_text(DEFAULTS['images'])}.",
     )
-    _add_training_options(gan, datasets=list(DATASETS), default_data=None)
+    _add_training_options(gan, datasets=[n for n, i in DATASETS.items() if i.kind != "paired"], default_data=None)
     gan.add_argument("--g-hidden", type=_sizes, help="generator hidden widths, e.g. 128,128")
     gan.add_argument("--d-hidden", type=_sizes, help="discriminator hidden widths, e.g. 128,128")
     gan.add_argument("--d-dropout", type=_dropout, help="dropout after each of D's hidden layers (0.3)")

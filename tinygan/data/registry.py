@@ -17,6 +17,7 @@ import numpy as np
 
 from .digits import make_digits
 from .facades import colour_labels, make_facades
+from .medical.datasets import load_ctseg, load_ldct, load_mr2ct
 from .mixtures import grid_centers, ring_centers, sample_mixture
 from .mnist import load_mnist
 from .paired import PairedImages
@@ -132,6 +133,21 @@ DATASETS: dict[str, DatasetInfo] = {
     "facades-synth": DatasetInfo(
         "procedural building facades, label map -> photo (paired, pix2pix), 64x64 RGB, in [-1, 1]",
         _load_facades,
+        kind="paired",
+    ),
+    "ldct": DatasetInfo(
+        "simulated abdominal CT, low-dose FBP (I0 1e4) -> full-dose FBP (I0 1e5), 64x64, HU (paired, cached)",
+        load_ldct,
+        kind="paired",
+    ),
+    "mr2ct": DatasetInfo(
+        "the same phantoms as T1-like MR (bias field, Rician noise) -> CT in HU, 64x64 (paired, cached)",
+        load_mr2ct,
+        kind="paired",
+    ),
+    "ctseg": DatasetInfo(
+        "full-dose CT -> organ mask (background, body, liver, kidney, spleen, bone), 64x64 (paired, cached)",
+        load_ctseg,
         kind="paired",
     ),
 }
