@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,3 +156,32 @@ def test_translate_refuses_a_checkpoint_of_another_model_and_images_with_the_wro
     status, _, err = run(capsys, "translate", "--checkpoint", str(p2p / "checkpoint.npz"), "--input",
                          str(tmp_path / "in"), "--out", str(tmp_path / "o"))  # fmt: skip
     assert status == 2 and "has 3 channels but the generator takes 1" in err
+
+
+def test_ldct_training_then_translating_a_folder_of_dicom_slices_back_to_dicom_in_hu(capsys, tmp_path, monkeypatch):
+    pydicom = pytest.importorskip("pydicom")
+    pytest.importorskip("skimage")
+    from pydicom.data import get_testdata_file
+
+    from tinygan.data.medical import read_dicom
+
+    monkeypatch.setenv("TINYGAN_CACHE", str(tmp_path / "cache"))
+    status, _, err = run(capsys, "train", "pix2pix", "--data", "ldct", "--n-train", "4", "--num-downs", "4",
+                         "--ngf", "4", "--ndf", "4", "--n-layers", "1", "--steps", "2", "--out", str(tmp_path / "ct"))
+    assert status == 0, err  # fmt: skip
+    sample_file = get_testdata_file("CT_small.dcm", download=False)
+    if sample_file is None:
+        pytest.skip("pydicom's CT_small.dcm is not installed")
+    (tmp_path / "dicom").mkdir()
+    (tmp_path / "dicom" / "slice.dcm").write_bytes(Path(sample_file).read_bytes())
+    checkpoint = str(tmp_path / "ct" / "checkpoint.npz")
+    for fmt, name in (("same", "slice.dcm"), ("png", "slice.png")):
+        status, _, err = run(capsys, "translate", "--checkpoint", checkpoint, "--input", str(tmp_path / "dicom"),
+                             "--out", str(tmp_path / fmt), "--format", fmt)  # fmt: skip
+        assert status == 0, err
+        assert (tmp_path / fmt / name).is_file()
+    original, translated = read_dicom(tmp_path / "dicom" / "slice.dcm"), read_dicom(tmp_path / "same" / "slice.dcm")
+    assert translated.hu.shape == original.hu.shape
+    assert translated.sop_instance_uid != original.sop_instance_uid
+    assert translated.hu.min() > -1100 and translated.hu.max() < 2100  # the training data's HU window
+    assert isinstance(pydicom.dcmread(tmp_path / "same" / "slice.dcm"), pydicom.Dataset)
