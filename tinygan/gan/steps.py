@@ -164,9 +164,10 @@ def pix2pix_step(
     D.train()
     fake_B = G(real_A)  # once: D's and G's halves see the same output (and the same dropout)
 
-    # (1) D: real pairs -> 1, fake pairs -> 0; fake_B is detached so no gradient reaches G
-    real_logits = D(F.cat([real_A, real_B], dim=1))
+    # (1) D: fake pairs -> 0, real pairs -> 1; fake_B is detached so no gradient reaches G. (The
+    #     reference's order: with batch norm in D it decides the running statistics.)
     fake_logits = D(F.cat([real_A, fake_B.detach()], dim=1))
+    real_logits = D(F.cat([real_A, real_B], dim=1))
     loss_d_real = F.mean(F.softplus(-real_logits))  # BCE(D(A, B), 1) = -log D(A, B)
     loss_d_fake = F.mean(F.softplus(fake_logits))  # BCE(D(A, G(A)), 0) = -log(1 - D(A, G(A)))
     loss_d = 0.5 * (loss_d_real + loss_d_fake)  # = discriminator_loss(real_logits, fake_logits) / 2
