@@ -56,6 +56,8 @@ from benchmarks.common import (  # noqa: E402
     format_results,
     machine_info,
     optional_torch,
+    reset_peak,
+    rss_kib,
     summarize,
     time_alternating,
 )
@@ -228,19 +230,6 @@ def time_workload(torch: Any, wl: Workload, args: argparse.Namespace) -> dict[st
 # ----------------------------------------------------------------------------- peak memory
 
 
-def _rss_kib() -> dict[str, int]:
-    """VmRSS (resident now) and VmHWM (the resident peak since start or the last reset), in KiB."""
-    with open("/proc/self/status") as f:
-        fields = dict(line.split(":", 1) for line in f)
-    return {key: int(fields[key].split()[0]) for key in ("VmRSS", "VmHWM")}
-
-
-def _reset_peak() -> None:
-    """Set VmHWM back to the current VmRSS (Linux >= 4.0: writing 5 to clear_refs)."""
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-
-
 def measure_memory(framework: str, wl: Workload, iters: int) -> dict[str, float]:
     """Peak resident-set growth of ``framework``'s iteration, in MiB; run in a fresh process.
 
@@ -266,15 +255,15 @@ def measure_memory(framework: str, wl: Workload, iters: int) -> dict[str, float]
         def step() -> None:
             torch_iteration(torch, nets, *samplers)
 
-    built = _rss_kib()["VmRSS"]
-    _reset_peak()
+    built = rss_kib()["VmRSS"]
+    reset_peak()
     step()
-    first_peak = _rss_kib()["VmHWM"]
-    warm = _rss_kib()["VmRSS"]
-    _reset_peak()
+    first_peak = rss_kib()["VmHWM"]
+    warm = rss_kib()["VmRSS"]
+    reset_peak()
     for _ in range(iters):
         step()
-    peak = _rss_kib()["VmHWM"]
+    peak = rss_kib()["VmHWM"]
     return {
         "rss_after_build_mib": built / 1024,
         "first_iteration_mib": (first_peak - built) / 1024,

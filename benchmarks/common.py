@@ -150,3 +150,16 @@ def format_results(title: str, results: dict[str, dict[str, float]], info: dict[
         lines.append(f"  ratio tinygan / torch: {results['tinygan']['median'] / results['torch']['median']:.2f}")
     lines.append("  machine: " + ", ".join(f"{k}={v}" for k, v in info.items()))
     return "\n".join(lines)
+
+
+def rss_kib() -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (the resident peak since start or the last reset), in KiB."""
+    with open("/proc/self/status") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return {key: int(fields[key].split()[0]) for key in ("VmRSS", "VmHWM")}
+
+
+def reset_peak() -> None:
+    """Set VmHWM back to the current VmRSS (Linux >= 4.0: writing 5 to clear_refs)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
