@@ -14,7 +14,6 @@ import tinygan
 from tinygan import functional as F
 from tinygan import nn
 from tinygan.gradcheck import gradcheck
-from tinygan.kernels import cpu
 
 SETTINGS = settings(max_examples=50, deadline=None)
 
@@ -201,6 +200,30 @@ def test_conv_transpose_is_the_adjoint_of_conv(case):
     np.testing.assert_allclose((conv * y).sum(), (x * back).sum(), rtol=1e-10, atol=1e-10)
 
 
+@SETTINGS
+@given(case=conv_cases())
+@with_examples(CONV_EDGE_CASES)
+def test_each_ops_input_gradient_is_the_other_ops_forward(case):
+    """conv2d's dX is conv_transpose2d(dY, W) and conv_transpose2d's dX is conv2d(dY, W), to the bit:
+    the backward of each is a call of the other's forward."""
+    x, w, _ = _conv_arrays(case, transpose=False)
+    options = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
+    if case["size"] == case["kernel"] and case["padding"] == (0, 0) and case["dilation"] == (1, 1):
+        return  # the window covers the image: a matrix product (test_window_covering_the_whole_image)
+    x_t, w_t = tinygan.tensor(x, requires_grad=True), tinygan.tensor(w)
+    y = F.conv2d(x_t, w_t, **options)
+    dy = np.random.default_rng(case["seed"] + 1).standard_normal(y.shape)
+    y.backward(tinygan.tensor(dy))
+    span = [d * (k - 1) + 1 for k, d in zip(case["kernel"], case["dilation"])]
+    extra = tuple((n + 2 * p - s_) % s for n, p, s_, s in zip(case["size"], case["padding"], span, case["stride"]))
+    dy_t = tinygan.tensor(dy, requires_grad=True)
+    back = F.conv_transpose2d(dy_t, w_t, output_padding=extra, **options)
+    np.testing.assert_array_equal(x_t.grad.numpy(), back.numpy())
+
+    back.backward(tinygan.tensor(x))  # and the transposed op's input gradient is conv2d's forward
+    np.testing.assert_array_equal(dy_t.grad.numpy(), F.conv2d(tinygan.tensor(x), w_t, **options).numpy())
+
+
 @pytest.mark.parametrize("transpose", [False, True])
 def test_window_covering_the_whole_image(transpose):
     """DCGAN's ends (last D layer: 4x4 image, 4x4 kernel; first G layer: 1x1 input) take the
@@ -264,22 +287,6 @@ def test_output_sizes_of_the_dcgan_layers():
     assert F.conv_output_size(4, 4, 1, 0) == 1
     assert F.conv_transpose_output_size(1, 4, 1, 0) == 4
     assert F.conv_transpose_output_size(16, 4, 2, 1) == 32
-
-
-def test_im2col_layout_and_col2im_adjoint():
-    """The documented layout, cols[c, i, j, n, oy, ox] = img[c, n, oy*sh - ph + i*dh, ox*sw - pw + j*dw],
-    which the CUDA kernels mirror; col2im is its adjoint."""
-    rng = np.random.default_rng(3)
-    img = rng.standard_normal((2, 3, 5, 6))  # (C, N, H, W)
-    kernel, stride, padding, dilation = (3, 2), (2, 1), (1, 2), (1, 2)
-    cols = cpu.im2col(img, kernel, stride, padding, dilation)
-    padded = np.pad(img, ((0, 0), (0, 0), (1, 1), (2, 2)))
-    assert cols.shape == (2, 3, 2, 3, 3, 8)
-    for c, i, j, n, oy, ox in np.ndindex(*cols.shape):
-        assert cols[c, i, j, n, oy, ox] == padded[c, n, oy * 2 + i, ox + 2 * j]
-    other = rng.standard_normal(cols.shape)
-    image = cpu.col2im(other, (5, 6), stride, padding, dilation)
-    np.testing.assert_allclose((cols * other).sum(), (img * image).sum(), rtol=1e-12)
 
 
 # ----------------------------------------------------------------------------- modules
@@ -373,3 +380,16 @@ def test_bad_settings_are_rejected():
         F.conv_transpose2d(x, w, stride=2, output_padding=2)
     with pytest.raises(ValueError, match="empty output"):
         F.conv_transpose2d(tinygan.randn(1, 2, 1, 1), tinygan.randn(2, 2, 1, 1), padding=1)
+
+
+@pytest.mark.parametrize("op", [F.conv2d, F.conv_transpose2d])
+@pytest.mark.parametrize("dtype", [np.float16, np.int64, np.int32, np.bool_])
+def test_unsupported_dtypes_are_named_before_any_work(op, dtype, monkeypatch):
+    from tinygan import kernels
+
+    monkeypatch.setattr(kernels, "for_array", None)  # any kernel call would fail differently
+    x = tinygan.tensor(np.ones((1, 2, 5, 5), dtype=dtype))
+    w = tinygan.tensor(np.ones((2, 2, 3, 3), dtype=dtype))
+    message = rf"{op.__name__}: input has dtype {np.dtype(dtype).name}, but only float32 and float64 .*\.float\(\)"
+    with pytest.raises(TypeError, match=message):
+        op(x, w)

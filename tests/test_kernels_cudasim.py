@@ -1,26 +1,37 @@
-"""The CUDA kernels against the CPU path, run by Numba's CUDA simulator (no GPU needed).
+"""The CUDA kernels against the NumPy reference, run by Numba's CUDA simulator (no GPU needed).
 
-Run them with ``NUMBA_ENABLE_CUDASIM=1 python -m pytest -m cudasim``. The simulator must be
-switched on before ``numba.cuda`` is first imported, so a plain ``pytest`` run cannot turn
-it on for these tests alone: without the variable they skip.
+Run them with ``NUMBA_ENABLE_CUDASIM=1 python -m pytest -m cudasim`` (tests/conftest.py sets
+the variable where CuPy is absent). The simulator must be switched on before ``numba.cuda``
+is first imported, so a plain ``pytest`` run cannot turn it on for these tests alone: without
+the variable they skip.
 
 The simulator executes every CUDA thread as a Python thread, so shapes stay tiny and each
 property runs on a handful of Hypothesis examples; the edge cases (odd sizes, padding,
 stride larger than the kernel, dilation, output_padding, one channel) are pinned with
-``@example`` so that they run every time.
+``@example`` so that they run every time. ``test_kernels`` holds the Numba CPU loops to the
+same reference on larger shapes.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numba
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from kernel_cases import (
+    DTYPES,
+    EDGE_CASES,
+    NORM_SHAPES,
+    batch_norm_backward_inputs,
+    col2im_args,
+    cols_shape,
+    conv_geometry,
+    im2col_args,
+    random_array,
+)
 
-from tinygan.kernels import cpu, cuda_conv, cuda_norm
+from tinygan.kernels import cuda_conv, cuda_norm, reference
 
 pytestmark = [
     pytest.mark.cudasim,
@@ -30,47 +41,14 @@ pytestmark = [
     ),
 ]
 
-DTYPES = st.sampled_from([np.float32, np.float64])
 FEW = settings(max_examples=12, deadline=None)
 
 
-@st.composite
-def conv_geometry(draw: Any) -> dict[str, Any]:
-    """Channel-major image shape (C, N, H, W), kernel, stride, padding and dilation of a
-    convolution with at least one output pixel."""
-    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    # the smallest input the dilated kernel fits into once padded, up to 4 pixels more
-    low = [max(1, d * (k - 1) + 1 - 2 * p) for k, p, d in zip(kernel, padding, dilation)]
-    size = (draw(st.integers(low[0], low[0] + 4)), draw(st.integers(low[1], low[1] + 4)))
-    channels, batch = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    return dict(shape=(channels, batch, *size), kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-
-
-def geometry(shape, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)) -> dict[str, Any]:
-    return dict(shape=shape, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-
-
-def random_array(shape: tuple[int, ...], dtype: Any, seed: int = 0, offset: float = 0.0) -> np.ndarray:
-    return (np.random.default_rng(seed).standard_normal(shape) + offset).astype(dtype)
-
-
-def out_size(g: dict[str, Any]) -> tuple[int, int]:
-    return tuple(
-        (n + 2 * p - d * (k - 1) - 1) // s + 1
-        for n, k, s, p, d in zip(g["shape"][2:], g["kernel"], g["stride"], g["padding"], g["dilation"])
-    )
-
-
-EDGE_CASES = [
-    geometry((1, 1, 5, 7), (3, 3), padding=(1, 1)),  # one channel, odd sizes, "same" padding
-    geometry((2, 2, 6, 6), (1, 1), stride=(3, 3)),  # stride larger than the kernel: pixels skipped
-    geometry((2, 1, 4, 5), (2, 3), stride=(2, 1), padding=(2, 0)),  # padding as large as the kernel
-    geometry((1, 1, 7, 5), (3, 2), dilation=(2, 2)),  # dilated kernel
-    geometry((1, 2, 1, 1), (1, 1)),  # 1x1 images
-]
+def with_edge_cases(test):
+    """Also run a hypothesis test on every geometry of ``EDGE_CASES``, on every run."""
+    for k, g in enumerate(EDGE_CASES):
+        test = example(g=g, dtype=np.float64 if k % 2 else np.float32)(test)
+    return test
 
 
 # ----------------------------------------------------------------------------- im2col / col2im
@@ -78,34 +56,23 @@ EDGE_CASES = [
 
 @FEW
 @given(g=conv_geometry(), dtype=DTYPES)
-@example(g=EDGE_CASES[0], dtype=np.float32)
-@example(g=EDGE_CASES[1], dtype=np.float64)
-@example(g=EDGE_CASES[2], dtype=np.float32)
-@example(g=EDGE_CASES[3], dtype=np.float32)
-@example(g=EDGE_CASES[4], dtype=np.float64)
-def test_im2col_matches_the_cpu_kernel(g, dtype):
+@with_edge_cases
+def test_im2col_matches_the_reference(g, dtype):
     x = random_array(g["shape"], dtype)
-    args = (g["kernel"], g["stride"], g["padding"], g["dilation"])
-    cols = cuda_conv.im2col(x, *args)
+    cols = cuda_conv.im2col(x, *im2col_args(g))
     assert cols.dtype == dtype
-    np.testing.assert_array_equal(cols, cpu.im2col(x, *args))  # a pure copy: exactly equal
+    np.testing.assert_array_equal(cols, reference.im2col(x, *im2col_args(g)))  # a pure copy: exactly equal
 
 
 @FEW
 @given(g=conv_geometry(), dtype=DTYPES)
-@example(g=EDGE_CASES[0], dtype=np.float32)
-@example(g=EDGE_CASES[1], dtype=np.float64)
-@example(g=EDGE_CASES[2], dtype=np.float32)
-@example(g=EDGE_CASES[3], dtype=np.float32)
-@example(g=EDGE_CASES[4], dtype=np.float64)
-def test_col2im_matches_the_cpu_kernel(g, dtype):
-    C, N, H, W = g["shape"]
-    cols = random_array((C, *g["kernel"], N, *out_size(g)), dtype)
-    args = ((H, W), g["stride"], g["padding"], g["dilation"])
-    image = cuda_conv.col2im(cols, *args)
-    assert image.dtype == dtype and image.shape == (C, N, H, W)
+@with_edge_cases
+def test_col2im_matches_the_reference(g, dtype):
+    cols = random_array(cols_shape(g), dtype)
+    image = cuda_conv.col2im(cols, *col2im_args(g))
+    assert image.dtype == dtype and image.shape == g["shape"]
     tol = 1e-6 if dtype == np.float32 else 1e-13  # the sums may be added in another order
-    np.testing.assert_allclose(image, cpu.col2im(cols, *args), rtol=tol, atol=tol)
+    np.testing.assert_allclose(image, reference.col2im(cols, *col2im_args(g)), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("kernel, stride, padding", [(3, 2, 1), (1, 2, 0), (2, 3, 1)])
@@ -120,7 +87,7 @@ def test_col2im_sizes_a_transposed_convolution_output(kernel, stride, padding, o
     args = ((H, W), (stride, stride), (padding, padding), (1, 1))
     image = cuda_conv.col2im(cols, *args)
     assert image.shape == (2, 1, H, W)
-    np.testing.assert_allclose(image, cpu.col2im(cols, *args), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(image, reference.col2im(cols, *args), rtol=1e-6, atol=1e-6)
     if (kernel, output_padding) == (1, 1):
         np.testing.assert_array_equal(image[:, :, -1, :], 0)  # the output_padding row lies under no window
 
@@ -137,16 +104,14 @@ def test_col2im_is_the_adjoint_of_im2col():
 
 # ----------------------------------------------------------------------------- batch norm
 
-NORM_SHAPES = st.sampled_from([(4, 3), (2, 1, 5), (3, 2, 2, 3), (1, 2, 3, 1), (5, 1)])
-
 
 @FEW
 @given(shape=NORM_SHAPES, dtype=DTYPES, offset=st.sampled_from([0.0, 1e3]))
-def test_batch_norm_stats_match_the_cpu_kernel(shape, dtype, offset):
+def test_batch_norm_stats_match_the_reference(shape, dtype, offset):
     # offset: a mean far larger than the spread, where sum(x^2)/m - mean^2 would cancel
     x = random_array(shape, dtype, offset=offset)
     mean, var = cuda_norm.batch_norm_stats(x)
-    expected_mean, expected_var = cpu.batch_norm_stats(x)
+    expected_mean, expected_var = reference.batch_norm_stats(x)
     assert mean.shape == var.shape == (shape[1],) and mean.dtype == var.dtype == dtype
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(mean, expected_mean, rtol=tol)
@@ -162,32 +127,27 @@ def test_batch_norm_stats_of_a_constant_channel_are_exact():
 
 @FEW
 @given(shape=NORM_SHAPES, dtype=DTYPES, seed=st.integers(0, 2**16))
-def test_batch_norm_backward_matches_the_cpu_kernel(shape, dtype, seed):
-    x = random_array(shape, dtype, seed)
-    dy = random_array(shape, dtype, seed + 1)
-    weight = random_array(shape[1:2], dtype, seed + 2)
-    mean, var = cpu.batch_norm_stats(x)
-    invstd = (1 / np.sqrt(var + 1e-5)).astype(dtype)
-    got = cuda_norm.batch_norm_backward(x, dy, mean, invstd, weight)
-    expected = cpu.batch_norm_backward(x, dy, mean, invstd, weight)
+def test_batch_norm_backward_matches_the_reference(shape, dtype, seed):
+    inputs = batch_norm_backward_inputs(shape, dtype, seed, reference.batch_norm_stats)
+    got, expected = cuda_norm.batch_norm_backward(*inputs), reference.batch_norm_backward(*inputs)
     tol = 1e-4 if dtype == np.float32 else 1e-10
     for name, a, b in zip(("dx", "dw", "db"), got, expected):
         assert a.shape == b.shape and a.dtype == dtype, name
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=name)
 
 
-def test_batch_norm_backward_matches_its_formula():
-    # an independent NumPy reference, written from dx = (w / sigma)(dy - mean(dy) - x_hat mean(dy x_hat))
-    x, dy = random_array((3, 2, 2, 2), np.float64, 1), random_array((3, 2, 2, 2), np.float64, 2)
-    weight = np.array([0.5, -2.0])
-    axes = (0, 2, 3)
-    mean, invstd = x.mean(axes), 1 / np.sqrt(x.var(axes) + 1e-5)
-    per_channel = (1, 2, 1, 1)
-    x_hat = (x - mean.reshape(per_channel)) * invstd.reshape(per_channel)
-    dx, dw, db = cuda_norm.batch_norm_backward(x, dy, mean, invstd, weight)
-    np.testing.assert_allclose(db, dy.sum(axes), rtol=1e-12)
-    np.testing.assert_allclose(dw, (dy * x_hat).sum(axes), rtol=1e-12)
-    expected = (weight * invstd).reshape(per_channel) * (
-        dy - dy.mean(axes, keepdims=True) - x_hat * (dy * x_hat).mean(axes, keepdims=True)
-    )
-    np.testing.assert_allclose(dx, expected, rtol=1e-12, atol=1e-14)
+def test_strided_inputs_are_taken_as_the_cpu_kernels_take_them():
+    # e.g. the gradient of one half of a channel concatenation (U-Net skips) reaches batch norm strided
+    x, dy = random_array((2, 6, 3, 3), np.float32, 1)[:, ::2], random_array((2, 6, 3, 3), np.float32, 2)[:, 1::2]
+    assert not x.flags.c_contiguous and not dy.flags.c_contiguous
+    mean, var = cuda_norm.batch_norm_stats(x)
+    np.testing.assert_allclose(np.stack([mean, var]), np.stack(reference.batch_norm_stats(x)), rtol=1e-5, atol=1e-6)
+    inputs = (x, dy, mean, 1 / np.sqrt(var + 1e-5), np.ones(3, np.float32))
+    for got, expected in zip(cuda_norm.batch_norm_backward(*inputs), reference.batch_norm_backward(*inputs)):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    args = ((2, 2), (1, 1), (1, 1), (1, 1))
+    image = random_array((2, 2, 4, 6), np.float32)[:, :, :, ::2]
+    np.testing.assert_array_equal(cuda_conv.im2col(image, *args), reference.im2col(image, *args))
+    cols = random_array((2, 2, 2, 3, 4, 3), np.float32)[:, :, :, 1:]
+    np.testing.assert_allclose(cuda_conv.col2im(cols, (3, 2), *args[1:]), reference.col2im(cols, (3, 2), *args[1:]),
+                               rtol=1e-6, atol=1e-6)  # fmt: skip

@@ -238,3 +238,18 @@ def test_instance_norm_errors():
         nn.InstanceNorm2d(3)(tinygan.randn(3, 6, 6))
     with pytest.raises(ValueError, match="track_running_stats=True is not supported"):
         nn.InstanceNorm2d(3, track_running_stats=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.int64, np.int32, np.bool_])
+def test_unsupported_dtypes_are_named_before_any_work(dtype):
+    # integers used to normalise to NaN, float16 failed inside Numba: now a TypeError up front
+    x = tinygan.tensor(np.arange(24).reshape(2, 3, 4).astype(dtype))
+    message = rf"input has dtype {np.dtype(dtype).name}, but only float32 and float64 are supported"
+    bn = nn.BatchNorm1d(3)
+    with pytest.raises(TypeError, match="batch_norm: " + message):
+        bn(x)
+    np.testing.assert_array_equal(bn.running_mean.numpy(), 0)  # the statistics are left alone
+    with pytest.raises(TypeError, match="batch_norm: " + message):
+        F.batch_norm(x, None, None, training=True)
+    with pytest.raises(TypeError, match="instance_norm: " + message):
+        F.instance_norm(x)

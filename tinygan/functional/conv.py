@@ -3,21 +3,25 @@
 Shapes are PyTorch's. ``conv2d``: input (N, C, H, W), weight (OC, C, KH, KW), output
 (N, OC, OH, OW) with OH = ``conv_output_size(H, KH, sh, ph, dh)``. ``conv_transpose2d``:
 input (N, C, H, W), weight (C, OC, KH, KW), output (N, OC, OH, OW) with
-OH = ``conv_transpose_output_size(H, KH, sh, ph, output_padding, dh)``.
+OH = ``conv_transpose_output_size(H, KH, sh, ph, output_padding, dh)``. Input, weight and
+bias share one dtype, float32 or float64 (what the kernels are compiled for).
 
 How. ``im2col`` copies every receptive field of a batch out as one column, so that
 convolution is one matrix product (GEMM) for the whole batch; ``col2im`` adds columns back
-onto the pixels they came from (layouts in ``tinygan.kernels.cpu``)::
+onto the pixels they came from (layouts in ``tinygan.kernels``; its ``reference`` is the
+NumPy to read)::
 
     conv2d:            Y = W2 @ unfold(X)          W2 = weight as (OC, C*KH*KW)
     conv_transpose2d:  Y = fold(W2^T @ X)          W2 = weight as (C, OC*KH*KW)
 
 Transposed convolution is the adjoint of convolution with the same weight,
-<conv2d(x, W), y> = <x, conv_transpose2d(y, W)>, so each op's input gradient is the other
-op's forward, and both weight gradients are one GEMM against the unfolded larger image::
+<conv2d(x, W), y> = <x, conv_transpose2d(y, W)>, so each op's input gradient *is* the other
+op's forward, and the code says so: the two forwards are written once, on arrays
+(``_conv2d``, ``_conv_transpose2d``), and each backward calls the other's. Both weight
+gradients are one GEMM against the unfolded larger image (``_weight_gradient``)::
 
-    conv2d backward:            dX = fold(W2^T @ dY)      dW = dY @ unfold(X)^T
-    conv_transpose2d backward:  dX = W2 @ unfold(dY)      dW = X @ unfold(dY)^T
+    conv2d backward:            dX = conv_transpose2d(dY, W) = fold(W2^T @ dY)    dW = dY @ unfold(X)^T
+    conv_transpose2d backward:  dX = conv2d(dY, W)           = W2 @ unfold(dY)    dW = X @ unfold(dY)^T
 
 Here X, Y, dX, dY are *channel-major* images, (C, N*H*W) matrices: the GEMMs want them so,
 and the kernels stream through them. ``_channel_major`` and ``_batch_major`` are the one
@@ -110,54 +114,74 @@ class ConvGeometry:
         return self.padding == (0, 0) and self.dilation == (1, 1) and tuple(image_size) == self.kernel_size
 
     def unfold(self, image: Any) -> Any:
-        """Channel-major images (C, N, H, W) -> their columns as a matrix (C*KH*KW, N*OH*OW)."""
-        cols = kernels.for_array(image).im2col(image, self.kernel_size, self.stride, self.padding, self.dilation)
-        C, KH, KW = cols.shape[:3]
-        return cols.reshape(C * KH * KW, -1)
+        """im2col: channel-major images (C, N, H, W) -> their columns (C, KH, KW, N, OH, OW)."""
+        return kernels.for_array(image).im2col(image, self.kernel_size, self.stride, self.padding, self.dilation)
 
-    def fold(self, cols: Any, channels: int, batch: int, grid: Pair, image_size: Pair) -> Any:
-        """Columns (channels*KH*KW, batch*GH*GW) -> channel-major images (channels, batch, *image_size).
-
-        ``grid`` (GH, GW) is the grid of window positions: the output size of a convolution of
-        an image of ``image_size``.
-        """
-        cols = cols.reshape(channels, *self.kernel_size, batch, *grid)
+    def fold(self, cols: Any, image_size: Pair) -> Any:
+        """col2im: columns (C, KH, KW, N, GH, GW) -> channel-major images (C, N, *image_size)."""
         return kernels.for_array(cols).col2im(cols, image_size, self.stride, self.padding, self.dilation)
+
+
+# ----------------------------------------------------------------------------- the two ops on arrays
+# Channel-major arrays in and out, no bias: what both Functions' forwards and backwards call.
+
+
+def _conv2d(x: Any, weight: Any, geometry: ConvGeometry, cols: Any = None) -> Any:
+    """conv2d: x (C, N, H, W), weight (OC, C, KH, KW) -> (OC, N, OH, OW).
+
+    One GEMM, W2 (OC, C*KH*KW) @ unfold(x) (C*KH*KW, N*OH*OW). ``cols`` is ``geometry.unfold(x)``
+    (possibly cropped to fewer windows) when the caller has it already.
+    """
+    cols = geometry.unfold(x) if cols is None else cols
+    N, OH, OW = cols.shape[3:]
+    OC = weight.shape[0]
+    return (weight.reshape(OC, -1) @ cols.reshape(-1, N * OH * OW)).reshape(OC, N, OH, OW)
+
+
+def _conv_transpose2d(x: Any, weight: Any, geometry: ConvGeometry, output_size: Pair) -> Any:
+    """conv_transpose2d: x (C, N, H, W), weight (C, OC, KH, KW) -> (OC, N, *output_size).
+
+    One GEMM, W2^T (OC*KH*KW, C) @ x (C, N*H*W), whose columns are folded back onto the image.
+    """
+    C, N, H, W = x.shape
+    OC = weight.shape[1]
+    cols = weight.reshape(C, -1).T @ x.reshape(C, -1)
+    return geometry.fold(cols.reshape(OC, *geometry.kernel_size, N, H, W), output_size)
+
+
+def _weight_gradient(image: Any, cols: Any) -> Any:
+    """Both ops' weight gradient: ``image`` (A, N, GH, GW) against ``cols`` (B, KH, KW, N, GH, GW),
+    the columns of the other image on the same grid of windows -> (A, B, KH, KW), one GEMM."""
+    A, B, KH, KW = image.shape[0], *cols.shape[:3]
+    return (image.reshape(A, -1) @ cols.reshape(B * KH * KW, -1).T).reshape(A, B, KH, KW)
 
 
 # ----------------------------------------------------------------------------- conv2d
 
 
 class Conv2d(Function):
-    """Y = W2 @ unfold(X) + b; backward: dX = fold(W2^T @ dY), dW = dY @ unfold(X)^T, db = sum(dY)."""
+    """Y = conv2d(X, W) + b; backward: dX = conv_transpose2d(dY, W), dW = dY @ unfold(X)^T, db = sum(dY)."""
 
     def __init__(self, geometry: ConvGeometry) -> None:
         self.geometry = geometry
 
     def forward(self, x, weight, bias=None):
-        N, _, H, W = x.shape
-        OC = weight.shape[0]
-        OH, OW = self.geometry.output_size((H, W))
-        y = weight.reshape(OC, -1) @ self.geometry.unfold(_channel_major(x))  # (OC, N*OH*OW)
         # keep only what backward will use: X for dW, W for dX
-        self.input_shape = x.shape
+        self.input_size = x.shape[2:]
         self.x = x if self.needs_input_grad[1] else None
         self.weight = weight if self.needs_input_grad[0] else None
-        return _batch_major(y.reshape(OC, N, OH, OW), bias)
+        return _batch_major(_conv2d(_channel_major(x), weight, self.geometry), bias)
 
     def backward(self, g):
-        N, C, H, W = self.input_shape
-        OC, OH, OW = g.shape[1:]
-        dy = _channel_major(g).reshape(OC, -1)  # (OC, N*OH*OW)
+        dy = _channel_major(g)  # (OC, N, OH, OW)
         gx = gw = gb = None
-        if self.needs_input_grad[1]:
-            gw = (dy @ self.geometry.unfold(_channel_major(self.x)).T).reshape(OC, C, *self.geometry.kernel_size)
         if self.needs_input_grad[0]:
-            # conv_transpose2d(dY, W)'s forward: one GEMM, then fold the columns back onto the image
-            cols = self.weight.reshape(OC, -1).T @ dy  # (C*KH*KW, N*OH*OW)
-            gx = _batch_major(self.geometry.fold(cols, C, N, (OH, OW), (H, W)))
+            # the input gradient of a convolution is the transposed convolution of dY with the same weight
+            gx = _batch_major(_conv_transpose2d(dy, self.weight, self.geometry, self.input_size))
+        if self.needs_input_grad[1]:
+            gw = _weight_gradient(dy, self.geometry.unfold(_channel_major(self.x)))
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
-            gb = dy.sum(axis=1)
+            gb = dy.reshape(dy.shape[0], -1).sum(axis=1)
         return gx, gw, gb
 
 
@@ -165,40 +189,33 @@ class Conv2d(Function):
 
 
 class ConvTranspose2d(Function):
-    """Y = fold(W2^T @ X) + b; backward: dX = W2 @ unfold(dY), dW = X @ unfold(dY)^T, db = sum(dY)."""
+    """Y = conv_transpose2d(X, W) + b; backward: dX = conv2d(dY, W), dW = X @ unfold(dY)^T, db = sum(dY)."""
 
     def __init__(self, geometry: ConvGeometry, output_size: Pair) -> None:
         self.geometry = geometry
         self.output_size = output_size
 
     def forward(self, x, weight, bias=None):
-        N, C, H, W = x.shape
-        OC = weight.shape[1]
-        cols = weight.reshape(C, -1).T @ _channel_major(x).reshape(C, -1)  # (OC*KH*KW, N*H*W)
-        y = self.geometry.fold(cols, OC, N, (H, W), self.output_size)
-        self.input_shape = x.shape
+        self.input_size = x.shape[2:]
         self.x = x if self.needs_input_grad[1] else None
         self.weight = weight if self.needs_input_grad[0] else None
-        return _batch_major(y, bias)
+        return _batch_major(_conv_transpose2d(_channel_major(x), weight, self.geometry, self.output_size), bias)
 
     def backward(self, g):
-        N, C, H, W = self.input_shape
-        OC = g.shape[1]
-        dy = _channel_major(g)
+        H, W = self.input_size
+        dy = _channel_major(g)  # (OC, N, OH, OW)
         gx = gw = gb = None
         if self.needs_input_grad[0] or self.needs_input_grad[1]:
-            cols = self.geometry.unfold(dy)  # (OC*KH*KW, N*H*W), shared by both gradients
-            grid = self.geometry.output_size(dy.shape[2:])
-            if grid != (H, W):
-                # output_padding >= stride (allowed below the dilation) leaves windows past the input's edge
-                cols = cols.reshape(-1, N, *grid)[:, :, :H, :W].reshape(cols.shape[0], -1)
-            if self.needs_input_grad[1]:
-                gw = (_channel_major(self.x).reshape(C, -1) @ cols.T).reshape(C, OC, *self.geometry.kernel_size)
+            # unfold(dY), shared by both gradients; the crop is a no-op view except where an
+            # output_padding >= stride (allowed below the dilation) leaves windows past the input's edge
+            cols = self.geometry.unfold(dy)[..., :H, :W]
             if self.needs_input_grad[0]:
-                # conv2d(dY, W)'s forward: one GEMM against the unfolded image
-                gx = _batch_major((self.weight.reshape(C, -1) @ cols).reshape(C, N, H, W))
+                # the input gradient of a transposed convolution is the convolution of dY with the same weight
+                gx = _batch_major(_conv2d(dy, self.weight, self.geometry, cols=cols))
+            if self.needs_input_grad[1]:
+                gw = _weight_gradient(_channel_major(self.x), cols)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
-            gb = dy.reshape(OC, -1).sum(axis=1)
+            gb = dy.reshape(dy.shape[0], -1).sum(axis=1)
         return gx, gw, gb
 
 
@@ -213,6 +230,7 @@ def _check_inputs(op: str, input: Tensor, weight: Tensor, bias: Tensor | None, g
         raise ValueError(f"{op} expects a 4-D input (N, C, H, W), got shape {input.shape}")
     if weight.ndim != 4:
         raise ValueError(f"{op} expects a 4-D weight {layout}, got shape {weight.shape}")
+    kernels.check_dtype(op, "input", input.dtype)
     in_channels = weight.shape[0] if op == "conv_transpose2d" else weight.shape[1]
     if input.shape[1] != in_channels:
         raise ValueError(

@@ -20,8 +20,10 @@ the two extra terms:
     db = sum(dy)      dw = sum(dy * x_hat)
     dx = (w / sigma) * (dy - db / m - x_hat * dw / m)
 
-The statistics and this backward are one kernel each (``tinygan.kernels``): two passes over
-the channel's values for the statistics, two for the backward, and x_hat is never stored.
+The statistics and this backward are one kernel each (``tinygan.kernels``, whose ``reference``
+writes them as these formulas in NumPy): two passes over the channel's values for the
+statistics, two for the backward, and x_hat is never stored. Only float32 and float64 inputs
+are accepted (what the kernels are compiled for).
 
 Instance norm is batch norm of each (sample, channel) plane on its own: the same op on x
 viewed as (1, N * C, *spatial).
@@ -146,6 +148,7 @@ def batch_norm(
     op = "batch_norm"
     if input.ndim < 2:
         raise ValueError(f"{op} expects an input (N, C, *spatial) with at least 2 dimensions, got shape {input.shape}")
+    kernels.check_dtype(op, "input", input.dtype)
     C = input.shape[1]
     for name, v in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         _check_channel_vector(op, name, v, input)
@@ -177,6 +180,7 @@ def instance_norm(
     op = "instance_norm"
     if input.ndim < 3:
         raise ValueError(f"{op} expects an input (N, C, *spatial) with spatial dimensions, got shape {input.shape}")
+    kernels.check_dtype(op, "input", input.dtype)
     N, C = input.shape[:2]
     for name, v in (("weight", weight), ("bias", bias)):
         _check_channel_vector(op, name, v, input)

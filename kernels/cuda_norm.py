@@ -1,5 +1,8 @@
 """Batch normalisation as CUDA kernels (Numba-CUDA): per-channel statistics and a fused backward.
 
+The third of the three ways: the same functions as ``reference`` (NumPy, the formulas) and
+``cpu`` (Numba loops), tested against the reference under Numba's CUDA simulator.
+
 Inputs are viewed as ``(N, C, M)``: M = H * W for images, 1 for BatchNorm1d on ``(N, C)``.
 Every per-channel quantity is a sum over the m = N * M values of one channel, computed by
 one block per channel: each thread adds up a strided share of the channel in a register,
@@ -105,8 +108,9 @@ def _backward_dx_kernel(x, dy, mean, invstd, weight, dw, db, dx):
 
 
 def _as_ncm(a: Any) -> Any:
-    """View ``(N, C, *spatial)`` as ``(N, C, M)``."""
-    return a.reshape(a.shape[0], a.shape[1], -1)
+    """View ``(N, C, *spatial)`` as contiguous ``(N, C, M)`` (a copy only if ``a`` is strided, e.g.
+    the gradient of one half of a channel concatenation)."""
+    return get_array_module(a).ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
 
 
 def batch_norm_stats(x: Any) -> tuple[Any, Any]:

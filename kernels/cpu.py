@@ -1,8 +1,10 @@
 """CPU kernels, compiled by Numba: im2col / col2im for convolution, per-channel batch-norm sums.
 
-These are the loops that NumPy cannot write without temporaries or slow strided iteration.
-Each public function takes arrays and returns new arrays; ``tinygan.kernels.cuda_*`` mirror
-them for CuPy with the same signatures and layouts.
+The second of the three ways (see the package docstring): ``reference`` says the same in a
+few lines of NumPy, and the tests hold these loops to it. The loops do what NumPy cannot
+without temporaries or slow strided iteration. Each public function takes arrays and returns
+new arrays; ``cuda_conv`` and ``cuda_norm`` mirror them for CuPy with the same signatures
+and layouts.
 
 Layouts
 -------

@@ -1,8 +1,11 @@
 """im2col and col2im as CUDA kernels (Numba-CUDA), one thread per output element.
 
+The third of the three ways: the same functions as ``reference`` (NumPy, the math) and
+``cpu`` (Numba loops), tested against the reference under Numba's CUDA simulator.
+
 Convolution is a GEMM once every receptive field is copied out as a column (im2col); the
 gradient of that copy, and transposed convolution, add the columns back into an image
-(col2im). The layouts are exactly those of ``kernels.cpu`` (whose docstring says why):
+(col2im). The layouts are exactly those of ``cpu`` (whose docstring says why):
 channel-major images ``(C, N, H, W)`` and columns ``(C, KH, KW, N, OH, OW)``,
 
     cols[c, i, j, n, oy, ox] = img[c, n, oy * sh - ph + i * dh, ox * sw - pw + j * dw]   (0 outside img)
@@ -92,7 +95,7 @@ def im2col(
     OH = conv_output_size(H, kernel_size[0], stride[0], padding[0], dilation[0])
     OW = conv_output_size(W, kernel_size[1], stride[1], padding[1], dilation[1])
     cols = get_array_module(img).empty((C, *kernel_size, N, OH, OW), dtype=img.dtype)
-    launch(_im2col_kernel, cols.size, img, cols, *stride, *padding, *dilation)
+    launch(_im2col_kernel, cols.size, get_array_module(img).ascontiguousarray(img), cols, *stride, *padding, *dilation)
     return cols
 
 
@@ -105,7 +108,8 @@ def col2im(
 ) -> Any:
     """Channel-major images ``(C, N, H, W)``, ``image_size = (H, W)``, each pixel the sum of the
     entries of ``cols`` ``(C, KH, KW, N, OH, OW)`` copied from it by ``im2col`` (its adjoint)."""
+    xp = get_array_module(cols)
     C, N = cols.shape[0], cols.shape[3]
-    img = get_array_module(cols).empty((C, N, *image_size), dtype=cols.dtype)
-    launch(_col2im_kernel, img.size, cols, img, *stride, *padding, *dilation)
+    img = xp.empty((C, N, *image_size), dtype=cols.dtype)
+    launch(_col2im_kernel, img.size, xp.ascontiguousarray(cols), img, *stride, *padding, *dilation)
     return img
