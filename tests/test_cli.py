@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import os
 import signal
@@ -183,3 +184,163 @@ def test_a_short_digits_run_writes_image_grids(capsys, tmp_path):
     assert list(rows[0]) == ["step", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"]  # no mode coverage for images
     grid = pytest.importorskip("matplotlib.image").imread(tmp_path / "samples_final.png")
     assert grid.shape[:2] == (2 * (8 * 30 + 2), 2 * (8 * 30 + 2))  # 8x8 digits of 28 px, 2 px apart, scale 2
+
+
+# ----------------------------------------------------------------------------- argument types
+
+
+def _typed_options(parser, path=()):
+    """(command path, option, type) for every option with one of the CLI's argument types."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _typed_options(sub, (*path, name))
+        elif action.type is not None and action.option_strings and action.type not in (int, str):
+            yield path, action.option_strings[0], action.type
+
+
+TYPED_OPTIONS = list(_typed_options(cli.build_parser()))
+GARBAGE = ["abc", "", "nan", "inf", "-inf", "-1", "0", "1e999", "0.5x", "1,,2", "-0", "2.5"]
+
+
+def test_every_argument_type_has_a_readable_name():
+    assert len(TYPED_OPTIONS) > 40  # every command's typed options: gan, dcgan, cgan, pix2pix, demo
+    for _, option, kind in TYPED_OPTIONS:
+        assert not kind.__name__.startswith("_"), (option, kind.__name__)
+
+
+TYPED_IDS = [" ".join((*path, option)) for path, option, _ in TYPED_OPTIONS]
+
+
+@pytest.mark.parametrize(("path", "option", "kind"), TYPED_OPTIONS, ids=TYPED_IDS)
+def test_every_bad_option_value_is_one_clear_line_with_exit_2(capsys, path, option, kind):
+    """Each refused value: exit 2 and "argument --x: <what it must be>, got <value>", never
+    argparse's "invalid _positive_int value" nor a traceback."""
+    required = ["--data", "ring"] if path[-1:] == ("gan",) else ["--data", "facades-synth"] if "pix2pix" in path else []
+    refused = 0
+    for value in GARBAGE:
+        try:
+            kind(value)
+            continue  # a value this option takes
+        except argparse.ArgumentTypeError as e:
+            message = str(e)
+        refused += 1
+        with pytest.raises(SystemExit) as info:
+            cli.build_parser().parse_args([*path, *required, f"{option}={value}"])
+        err = capsys.readouterr().err
+        assert info.value.code == 2
+        assert f"error: argument {option}: {message}" in err and "Traceback" not in err, err
+        assert repr(value) in message or value in message
+        assert "invalid" not in err and "_" not in message.split(",")[0], err
+    assert refused >= 5
+
+
+# ----------------------------------------------------------------------------- a changed plan on --resume
+
+
+def _without_steps(argv):
+    i = argv.index("--steps")
+    return argv[:i] + argv[i + 2 :]
+
+
+def _settings_of(out):
+    return load_checkpoint(out / "checkpoint.npz")["extra"]["settings"]
+
+
+def test_resume_without_steps_finishes_the_planned_run_exactly(capsys, tmp_path, monkeypatch):
+    _without_pictures(monkeypatch)
+    assert run(capsys, *RING_RUN, "--out", str(tmp_path / "straight"))[0] == 0
+    train_step = _ctrl_c_during_step(monkeypatch, at_step=7, when="after")
+    out = tmp_path / "resumed"
+    assert run(capsys, *RING_RUN, "--out", str(out))[0] == 130
+    monkeypatch.setattr(Trainer, "train_step", train_step)
+    resume = _without_steps(RING_RUN)
+    status, stdout, err = run(capsys, *resume, "--out", str(out), "--resume")  # no --steps: the plan's 16
+    assert status == 0, err
+    assert "for 16 steps" in stdout and _settings_of(out)["steps"] == 16
+    assert read_csv(out / "metrics.csv") == read_csv(tmp_path / "straight" / "metrics.csv")
+
+
+@pytest.mark.parametrize("steps", ["8", "24", "3"])
+def test_resume_with_other_steps_is_refused_when_the_learning_rate_decays(capsys, tmp_path, monkeypatch, steps):
+    """The ring's schedule decays over the last 70% of the planned steps; another --steps would
+    change it part-way, so it is refused, saying what was planned and what to do."""
+    _without_pictures(monkeypatch)
+    base = _without_steps(RING_RUN)
+    assert run(capsys, *base, "--steps", "5", "--out", str(tmp_path))[0] == 0
+    before = (tmp_path / "checkpoint.npz").read_bytes()
+    status, _, err = run(capsys, *base, "--steps", steps, "--out", str(tmp_path), "--resume")
+    assert status == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert f"--resume --steps {steps}: this run was planned for 5 steps and its learning rate decays" in err
+    assert "resume without --steps" in err and "start a new run" in err
+    assert (tmp_path / "checkpoint.npz").read_bytes() == before  # nothing touched
+
+
+def test_resume_with_more_steps_extends_a_constant_learning_rate_run_with_a_note(capsys, tmp_path, monkeypatch):
+    _without_pictures(monkeypatch)
+    base = [*_without_steps(RING_RUN), "--lr-decay", "0"]
+    assert run(capsys, *base, "--steps", "4", "--out", str(tmp_path / "straight"))[0] == 0
+    status, stdout, err = run(capsys, *base, "--steps", "6", "--out", str(tmp_path / "straight"), "--resume")
+    assert status == 0, err
+    assert "note: the run was planned for 4 steps; --steps 6 changes the plan" in err
+    assert _settings_of(tmp_path / "straight")["steps"] == 6
+    assert [int(r["step"]) for r in read_csv(tmp_path / "straight" / "metrics.csv")] == list(range(1, 7))
+    # and the resumed numbers are those of a run planned for 6 steps from the start
+    assert run(capsys, *base, "--steps", "6", "--out", str(tmp_path / "six"))[0] == 0
+    assert read_csv(tmp_path / "six" / "metrics.csv") == read_csv(tmp_path / "straight" / "metrics.csv")
+
+
+@pytest.mark.parametrize("steps", [[], ["--steps", "3"], ["--steps", "5"]])
+def test_resume_of_a_run_that_is_done_has_nothing_to_train(capsys, tmp_path, monkeypatch, steps):
+    """At step 5 with --steps 3 (or 5, or the plan's 5): no progress-bar error, nothing rewritten."""
+    _without_pictures(monkeypatch)
+    base = [*_without_steps(RING_RUN), "--lr-decay", "0"]
+    assert run(capsys, *base, "--steps", "5", "--out", str(tmp_path))[0] == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.suffix in (".npz", ".csv")}
+    status, stdout, err = run(capsys, *base, *steps, "--out", str(tmp_path), "--resume")
+    assert status == 0, err
+    planned = steps[1] if steps else "5"
+    assert f"the checkpoint is at step 5 and the run is planned for {planned} steps: nothing to train" in stdout
+    assert "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.suffix in (".npz", ".csv")} == before
+
+
+def test_a_checkpoint_without_a_recorded_plan_resumes_to_the_given_steps(capsys, tmp_path, monkeypatch):
+    """Checkpoints written before the plan was recorded: --steps (or its default) is the plan."""
+    from tinygan.checkpoint import save_checkpoint
+
+    _without_pictures(monkeypatch)
+    assert run(capsys, *RING_RUN, "--out", str(tmp_path))[0] == 0
+    state = load_checkpoint(tmp_path / "checkpoint.npz")
+    del state["extra"]["settings"]["steps"]
+    save_checkpoint(tmp_path / "checkpoint.npz", state)
+    status, stdout, err = run(capsys, *_without_steps(RING_RUN), "--steps", "18", "--out", str(tmp_path), "--resume")
+    assert status == 0, err
+    assert _settings_of(tmp_path)["steps"] == 18
+
+
+# ----------------------------------------------------------------------------- damaged data files
+
+
+def test_a_damaged_mnist_file_is_one_line_with_exit_2(capsys, tmp_path):
+    import numpy as np
+
+    images = np.zeros((4, 28, 28), np.uint8)
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=images, y_train=np.zeros(4, np.uint8), x_test=images, y_test=np.zeros(4, np.uint8))
+    data = path.read_bytes()
+    cases = {"truncated": data[: len(data) // 2], "garbage": b"not a zip", "flipped": data[:40] + b"\xff" + data[41:]}
+    for name, damaged in cases.items():
+        path.write_bytes(damaged)
+        status, _, err = run(capsys, "train", "gan", "--data", "mnist", "--mnist-path", str(path), "--out",
+                             str(tmp_path / name))  # fmt: skip
+        assert status == 2, (name, err)
+        assert err.count("\n") == 1 and err.startswith("tinygan: error: ") and str(path) in err, (name, err)
+    gz = tmp_path / "idx"
+    gz.mkdir()
+    import gzip
+
+    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (gz / f"{stem}.gz").write_bytes(gzip.compress(b"\x00" * 4000)[:30] + b"\xff" * 20)
+    status, _, err = run(capsys, "train", "gan", "--data", "mnist", "--mnist-path", str(gz), "--out", str(tmp_path))
+    assert status == 2 and err.count("\n") == 1 and "corrupt gzip data" in err, err

@@ -338,6 +338,114 @@ def test_load_mnist_rejects_bad_split_and_npz(tmp_path):
         load_mnist(path)
 
 
+def _damaged_copies(data: bytes, count: int, seed: int):
+    """Seeded single-byte flips and truncations of ``data`` (the gzip/zip headers included)."""
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        if i % 4 == 3:
+            yield data[: int(rng.integers(len(data)))]
+        else:
+            damaged = bytearray(data)
+            damaged[int(rng.integers(min(len(data), 64)) if i % 2 else rng.integers(len(data)))] ^= int(
+                rng.integers(1, 256)
+            )
+            yield bytes(damaged)
+
+
+def test_damaged_gzipped_idx_files_are_value_errors_naming_the_file(tmp_path):
+    """zlib's error, gzip's BadGzipFile and EOFError all become one ValueError naming the file."""
+    written = write_mnist_dir(tmp_path, gz=True)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    original = path.read_bytes()
+    for damaged in _damaged_copies(original, 120, seed=0):
+        path.unlink()
+        path.write_bytes(damaged)
+        try:
+            images, _ = load_mnist(tmp_path)
+        except ValueError as e:
+            assert str(path) in str(e), e
+        else:  # a flip in the gzip header's mtime or name: the pixels are intact
+            np.testing.assert_allclose(images[:, 0] * 255, written["train"][0], atol=1e-4)
+
+
+def test_a_zlib_error_is_reported_as_corrupt_gzip(tmp_path):
+    data = bytearray(gzip.compress(bytes(range(256)) * 40))
+    data[12:20] = b"\xff" * 8  # inside the deflate stream: zlib.error, not OSError
+    (tmp_path / "bad.gz").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"bad.gz: corrupt gzip data \((error|BadGzipFile|EOFError)"):
+        read_idx(tmp_path / "bad.gz")
+
+
+def test_damaged_mnist_npz_files_are_value_errors_naming_the_file(tmp_path):
+    (xtr, ytr) = fake_mnist(6, 1)
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=xtr, y_train=ytr, x_test=xtr, y_test=ytr)
+    original = path.read_bytes()
+    np.savez_compressed(tmp_path / "z.npz", x_train=xtr, y_train=ytr, x_test=xtr, y_test=ytr)
+    compressed = (tmp_path / "z.npz").read_bytes()  # deflated members: zlib errors too
+    for damaged in [*_damaged_copies(original, 100, seed=1), *_damaged_copies(compressed, 100, seed=2)]:
+        path.unlink()
+        path.write_bytes(damaged)
+        try:
+            images, labels = load_mnist(path)
+        except ValueError as e:
+            assert str(path) in str(e) and "allow_pickle" not in str(e), e
+        else:
+            np.testing.assert_array_equal(labels, ytr)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"garbage that np.load would take for a pickle", r"mnist.npz is corrupt or of another kind: not an .npz"),
+        (b"", r"mnist.npz is corrupt: the file is empty"),
+        (b"\x93NUMPY\x01\x00", r"mnist.npz is a single .npy array, not an .npz archive"),
+    ],
+)
+def test_a_garbage_npz_gets_our_message_not_numpys_pickle_advice(tmp_path, content, message):
+    path = tmp_path / "mnist.npz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message) as info:
+        load_mnist(path)
+    assert "pickle" not in str(info.value)
+
+
+def test_an_npz_member_longer_than_its_header_says_is_refused(tmp_path):
+    """A zip with a correct CRC around an array whose header promises fewer pixels than it holds:
+    np.load would return the smaller array; the MNIST loader refuses it."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((2, 28, 28), np.uint8))
+    shrunk = buffer.getvalue().replace(b"(2, 28, 28)", b"(2, 28, 20)")
+    labels = io.BytesIO()
+    np.save(labels, np.zeros(2, np.uint8))
+    path = tmp_path / "mnist.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x_train.npy", shrunk)
+        archive.writestr("y_train.npy", labels.getvalue())
+    with pytest.raises(ValueError, match="mnist.npz is corrupt: x_train.npy does not match its header"):
+        load_mnist(path)
+
+
+def test_an_npz_of_objects_is_refused_without_pickle_advice(tmp_path):
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=np.array([object()]), y_train=np.zeros(1))
+    with pytest.raises(ValueError, match="holds Python objects in x_train.npy, not arrays of numbers"):
+        load_mnist(path)
+
+
+@pytest.mark.parametrize("labels", [np.array([0.0, 1.5]), np.array([1.0, np.nan]), np.array(["1", "2"])])
+def test_mnist_labels_that_are_not_whole_numbers_are_not_truncated(tmp_path, labels):
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=np.zeros((2, 28, 28), np.uint8), y_train=labels)
+    with pytest.raises(ValueError, match="labels must be"):
+        load_mnist(path)
+    np.savez(path, x_train=np.zeros((2, 28, 28), np.uint8), y_train=np.array([3.0, 7.0]))
+    assert load_mnist(path)[1].tolist() == [3, 7]  # whole numbers stored as floats are fine
+
+
 # ---------------------------------------------------------------- registry
 
 

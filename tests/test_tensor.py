@@ -322,7 +322,11 @@ ERRORS = {
     "cat ndim": (lambda: tinygan.cat([tinygan.zeros(2, 3), tinygan.zeros(3)]), ValueError, r"\(2, 3\), \(3,\)"),
     "cat empty": (lambda: tinygan.cat([]), ValueError, "non-empty"),
     "stack": (lambda: tinygan.stack([tinygan.zeros(2, 3), tinygan.zeros(3, 2)]), ValueError, r"\(2, 3\), \(3, 2\)"),
-    "stack dim": (lambda: tinygan.stack([tinygan.zeros(2)], dim=3), IndexError, "dim 3 is out of range"),
+    "stack dim": (
+        lambda: tinygan.stack([tinygan.zeros(2)], dim=3),
+        IndexError,
+        r"dimension 3 is out of range for stacking 1-D tensors \(the result has 2\)",
+    ),
     "reshape": (lambda: tinygan.zeros(2, 3).reshape(4, 2), ValueError, r"shape \(2, 3\) to \(4, 2\)"),
     "reduction": (
         lambda: F.mse_loss(tinygan.zeros(2), tinygan.zeros(2), reduction="avg"),

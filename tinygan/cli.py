@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import csv
 import functools
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,7 +44,14 @@ from tinygan.models import (
     DCGANGenerator,
 )
 from tinygan.optim import Adam
-from tinygan.runs import UsageError, linear_decay_schedulers, resume_settings, train_loop
+from tinygan.runs import (
+    RESUME_HELP,
+    UsageError,
+    linear_decay_schedulers,
+    resolve_steps,
+    resume_settings,
+    train_loop,
+)
 
 POINT_DATASETS = ("ring", "grid")
 
@@ -81,29 +89,55 @@ IMAGE_SAMPLES = 64  # an 8x8 grid
 # ----------------------------------------------------------------------------- arguments
 
 
+# Each type names what it expects in its own message: argparse would otherwise print the
+# function's name ("invalid _positive_int value") when int() or float() fails.
+
+
+def _parse_number(text: str, kind: type, expected: str) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{expected}, got {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    expected = "must be a positive integer"
+    value = _parse_number(text, int, expected)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+        raise argparse.ArgumentTypeError(f"{expected}, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    expected = "must be a non-negative integer"
+    value = _parse_number(text, int, expected)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{expected}, got {text}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    expected = "must be a positive number"
+    value = _parse_number(text, float, expected)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text}")
     return value
 
 
 def _fraction(text: str) -> float:
-    value = float(text)
+    expected = "must be a number between 0 and 1"
+    value = _parse_number(text, float, expected)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
     return value
 
 
 def _dropout(text: str) -> float:
-    value = float(text)
+    expected = "must be a number in [0, 1)"
+    value = _parse_number(text, float, expected)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value
@@ -119,6 +153,13 @@ def _sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+# what argparse calls a type in its own messages (e.g. when a value is missing)
+for _type, _name in ((_positive_int, "positive integer"), (_seed, "non-negative integer"),
+                     (_positive_float, "positive number"), (_fraction, "number in [0, 1]"),
+                     (_dropout, "number in [0, 1)"), (_sizes, "comma-separated widths")):  # fmt: skip
+    _type.__name__ = _name
+
+
 def _option_text(defaults: dict[str, Any]) -> str:
     """{"batch_size": 64, "g_hidden": (256, 512)} -> "--batch-size 64, --g-hidden 256,512"."""
 
@@ -130,10 +171,11 @@ def _option_text(defaults: dict[str, Any]) -> str:
 
 def _add_run_options(parser: argparse.ArgumentParser, out: str, steps: int | None, threads: int | None = 1) -> None:
     """Options shared by ``train gan`` and ``demo``: length, outputs, seed, device."""
-    parser.add_argument("--steps", type=_positive_int, default=steps, help=f"generator steps in all (default {steps})")
-    parser.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same numbers")
+    parser.add_argument("--steps", type=_positive_int, help=f"generator steps in all (default {steps})")
+    parser.set_defaults(default_steps=steps)  # resolve_steps: --resume keeps the checkpoint's plan instead
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed: the same seed gives the same numbers")
     parser.add_argument("--out", default=out, help=f"directory for samples, metrics and checkpoints (default {out})")
-    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    parser.add_argument("--resume", action="store_true", help=RESUME_HELP)
     parser.add_argument("--sample-every", type=_positive_int, help="write samples every N steps (default steps/10)")
     parser.add_argument("--checkpoint-every", type=_positive_int, default=1000, help="save every N steps (1000)")
     parser.add_argument("--device", choices=backend.DEVICES, default="cpu", help="cpu, or cuda with CuPy installed")
@@ -367,15 +409,13 @@ def train_gan(args: argparse.Namespace) -> dict[str, Any]:
     except RuntimeError as e:
         raise UsageError(str(e)) from e
     settings = resume_settings(args, checkpoint) if args.resume else _settings(args)
-    steps = args.steps
+    steps = resolve_steps(args, settings)
     data = _load_data(settings)
     trainer = _build_trainer(settings, data, steps, args.device)
     out.mkdir(parents=True, exist_ok=True)
     if args.resume:
         trainer.load(checkpoint)
         print(f"resuming from step {trainer.step} of {checkpoint} (model, data and optimizer settings from it)")
-    if trainer.step >= steps:
-        print(f"the checkpoint is at step {trainer.step}, which is not below --steps {steps}: nothing to train")
     run = _Run(trainer, data, settings, out, args.device)
     print(f"training {MODEL_NAMES[settings['model']]} on {settings['data']} for {steps} steps; writing to {out}/")
     if trainer.step == 0:

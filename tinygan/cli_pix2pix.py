@@ -30,7 +30,7 @@ from tinygan.gan.steps import l1_step, pix2pix_step
 from tinygan.gan.trainer import Trainer, sample
 from tinygan.models.pix2pix import PatchGANDiscriminator, PixelDiscriminator, UNetGenerator
 from tinygan.optim import Adam
-from tinygan.runs import UsageError, linear_decay_schedulers, resume_settings, train_loop
+from tinygan.runs import UsageError, linear_decay_schedulers, resolve_steps, resume_settings, train_loop
 
 # Settings that shape a Pix2Pix run; saved in the checkpoint, and --resume and translate take
 # them from there.
@@ -113,10 +113,17 @@ def add_parsers(models: Any, commands: Any, run_options: Any, positive_int: Any,
 
 
 def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    """A finite number >= 0 (argparse shows this message, not the function's name)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
+
+
+_non_negative_float.__name__ = "non-negative number"
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
@@ -295,6 +302,7 @@ def train_pix2pix(args: argparse.Namespace) -> dict[str, Any]:
     except RuntimeError as e:
         raise UsageError(str(e)) from e
     settings = resume_settings(args, checkpoint) if args.resume else _settings(args)
+    resolve_steps(args, settings)
     print(f"loading {settings['data']} ...", file=sys.stderr)
     train, validation = load_pairs(settings)
     data_info = {

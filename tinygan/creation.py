@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 
 from tinygan import backend, random
-from tinygan.tensor import Tensor, _as_array, _shape_args
+from tinygan.tensor import Tensor, _as_array, _shape_args, check_tensor
 
 float32 = np.float32
 float64 = np.float64
@@ -25,17 +26,40 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: st
     return Tensor(array, requires_grad=requires_grad)
 
 
-def _filled(fill: Any, shape: Any, dtype: Any, device: str, requires_grad: bool) -> Tensor:
+def _size(op: str, shape: Any) -> tuple[int, ...]:
+    """``zeros(2, 3)`` and ``zeros((2, 3))`` alike: a tuple of ints >= 0, or a clear error."""
+    size = _shape_args(shape)
+    for n in size:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}(): size must be ints, got {type(n).__name__} {n!r} in {size}")
+        if n < 0:
+            raise ValueError(f"{op}(): size must be non-negative, got {size}")
+    return tuple(int(n) for n in size)
+
+
+def _dtype(op: str, dtype: Any) -> np.dtype:
+    try:
+        result = np.dtype(dtype or np.float32)
+    except TypeError:
+        raise TypeError(f"{op}(): {dtype!r} is not a dtype") from None
+    if result.kind not in "biuf":
+        raise TypeError(f"{op}(): tensors hold numbers, so {result} is not a dtype they can take")
+    return result
+
+
+def _filled(fill: Any, shape: Any, dtype: Any, device: str, requires_grad: bool, op: str = "full") -> Tensor:
+    if isinstance(fill, bool) or not isinstance(fill, numbers.Real):
+        raise TypeError(f"{op}(): fill_value must be a number, got {type(fill).__name__} {fill!r}")
     xp = backend.array_module(device)
-    return Tensor(xp.full(_shape_args(shape), fill, dtype=dtype or np.float32), requires_grad=requires_grad)
+    return Tensor(xp.full(_size(op, shape), fill, dtype=_dtype(op, dtype)), requires_grad=requires_grad)
 
 
 def zeros(*shape: Any, dtype: Any = None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
-    return _filled(0, shape, dtype, device, requires_grad)
+    return _filled(0, shape, dtype, device, requires_grad, "zeros")
 
 
 def ones(*shape: Any, dtype: Any = None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
-    return _filled(1, shape, dtype, device, requires_grad)
+    return _filled(1, shape, dtype, device, requires_grad, "ones")
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
@@ -43,20 +67,28 @@ def full(shape: Any, fill_value: float, dtype: Any = None, device: str = "cpu", 
 
 
 def zeros_like(x: Tensor, requires_grad: bool = False) -> Tensor:
-    return _filled(0, x.shape, x.dtype, x.device, requires_grad)
+    check_tensor("zeros_like", x)
+    return _filled(0, x.shape, x.dtype, x.device, requires_grad, "zeros_like")
 
 
 def ones_like(x: Tensor, requires_grad: bool = False) -> Tensor:
-    return _filled(1, x.shape, x.dtype, x.device, requires_grad)
+    check_tensor("ones_like", x)
+    return _filled(1, x.shape, x.dtype, x.device, requires_grad, "ones_like")
 
 
 def randn(*shape: Any, dtype: Any = None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
     """Standard normal samples from tinygan's seeded generator (see ``manual_seed``)."""
-    data = random.random_array("normal", _shape_args(shape), dtype or np.float32, device)
+    dtype = _dtype("randn", dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"randn(): samples of a normal distribution need a floating-point dtype, got {dtype}")
+    data = random.random_array("normal", _size("randn", shape), dtype, device)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, device: str = "cpu", requires_grad: bool = False) -> Tensor:
     """Uniform [0, 1) samples from tinygan's seeded generator."""
-    data = random.random_array("uniform", _shape_args(shape), dtype or np.float32, device)
+    dtype = _dtype("rand", dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"rand(): uniform samples in [0, 1) need a floating-point dtype, got {dtype}")
+    data = random.random_array("uniform", _size("rand", shape), dtype, device)
     return Tensor(data, requires_grad=requires_grad)

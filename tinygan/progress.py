@@ -1,11 +1,12 @@
-"""A small progress bar for training loops, with no dependencies.
+"""The training loop's progress bar: tqdm when it is installed, a plain fallback when not.
 
-On a terminal it redraws one line on stderr in place::
+On a terminal it redraws one line on stderr in place: tqdm's bar when tqdm can be imported,
+otherwise a line of the same information::
 
     1200/6000 [#####---------------]  20% 95.1 it/s ETA 0:00:50 | loss_d 1.123 loss_g 0.912
 
-Anywhere else (a log file, CI) it prints the same text as plain lines, one per tenth of the
-run, so logs stay short and readable.
+Anywhere else (a log file, CI) it prints that text as plain lines, one per tenth of the run,
+so logs stay short and readable (tqdm there would write every redraw into the log).
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ import sys
 import time
 from collections.abc import Mapping
 from typing import Any, TextIO
+
+
+def _load_tqdm() -> Any:
+    """tqdm's class, or None when tqdm is not installed (it is optional)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm
 
 
 def _format_value(value: Any) -> str:
@@ -52,6 +62,13 @@ class ProgressBar:
         self.start_time = time.perf_counter()
         self._last_draw = 0.0
         self._drawn = False  # whether the terminal line currently shows the bar
+        self._tqdm = None  # tqdm's bar, drawing on a terminal when tqdm is installed
+        tqdm = _load_tqdm() if self.is_terminal else None
+        if tqdm is not None:
+            self._tqdm = tqdm(
+                total=total, initial=initial, file=self.stream, mininterval=min_interval, dynamic_ncols=True,
+                unit="step", leave=True,
+            )  # fmt: skip
 
     @property
     def stream(self) -> TextIO:
@@ -76,14 +93,22 @@ class ProgressBar:
             f"{100 * self.n / self.total:3.0f}% {rate:.1f} it/s ETA {eta}"
         )
         if self.metrics:
-            line += " | " + " ".join(f"{k} {_format_value(v)}" for k, v in self.metrics.items())
+            line += " | " + self._metrics_text()
         return line
+
+    def _metrics_text(self) -> str:
+        return " ".join(f"{k} {_format_value(v)}" for k, v in self.metrics.items())
 
     def update(self, n: int = 1, metrics: Mapping[str, Any] | None = None) -> None:
         """Advance by ``n`` steps and show ``metrics`` (e.g. the latest losses) on the line."""
-        self.n = min(self.total, self.n + n)
+        before, self.n = self.n, min(self.total, self.n + n)
         if metrics is not None:
             self.metrics = dict(metrics)
+        if self._tqdm is not None:
+            if metrics is not None:
+                self._tqdm.set_postfix_str(self._metrics_text(), refresh=False)
+            self._tqdm.update(self.n - before)
+            return
         now = time.perf_counter()
         if self.is_terminal:
             if now - self._last_draw >= self.min_interval or self.n == self.total:
@@ -95,6 +120,9 @@ class ProgressBar:
 
     def write(self, message: str) -> None:
         """Print a line of text above the bar without garbling it."""
+        if self._tqdm is not None:
+            self._tqdm.write(message, file=self.stream)
+            return
         if self._drawn:
             self.stream.write("\r\033[K")
             self._drawn = False
@@ -103,6 +131,9 @@ class ProgressBar:
 
     def close(self) -> None:
         """End the bar's line on a terminal."""
+        if self._tqdm is not None:
+            self._tqdm.close()
+            return
         if self._drawn:
             self.stream.write("\n")
             self.stream.flush()

@@ -16,8 +16,12 @@ _generator = np.random.default_rng(0)
 
 
 def manual_seed(seed: int) -> None:
-    """Seed every random source tinygan draws from (like ``torch.manual_seed``)."""
+    """Seed every random source tinygan draws from (like ``torch.manual_seed``); ``seed`` is an int >= 0."""
     global _generator
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"manual_seed: seed must be non-negative, got {seed}")
     _generator = np.random.default_rng(seed)
     if backend.cuda_is_available():
         backend.array_module("cuda").random.seed(seed)
@@ -34,7 +38,11 @@ def get_state() -> dict[str, Any]:
 
 
 def set_state(state: dict[str, Any]) -> None:
-    _generator.bit_generator.state = state
+    """Restore a ``get_state()``; a state of another generator, or a damaged one, is a ValueError."""
+    try:
+        _generator.bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as e:
+        raise ValueError(f"set_state: not a state of tinygan's random generator ({type(e).__name__}: {e})") from None
 
 
 def random_array(kind: str, shape: tuple[int, ...], dtype: Any = np.float32, device: str = "cpu") -> Any:

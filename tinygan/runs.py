@@ -43,7 +43,7 @@ def resume_settings(args: argparse.Namespace, checkpoint: Path) -> dict[str, Any
     if not checkpoint.is_file():
         raise UsageError(f"--resume: there is no checkpoint at {checkpoint}")
     saved = load_checkpoint(checkpoint).get("extra", {})
-    if "settings" not in saved:
+    if not isinstance(saved, dict) or not isinstance(saved.get("settings"), dict):
         raise CheckpointError(f"{checkpoint} was not written by 'tinygan train' (no run settings in it)")
     settings = {"model": "gan", **saved["settings"]}  # checkpoints from before DCGAN/cGAN were MLP GANs
     if settings["model"] != args.model:
@@ -52,6 +52,45 @@ def resume_settings(args: argparse.Namespace, checkpoint: Path) -> dict[str, Any
             f"not 'tinygan train {args.model}'; resume it with 'tinygan train {settings['model']} --resume'"
         )
     return settings
+
+
+RESUME_HELP = (
+    "continue from the checkpoint in --out, with the model, data and optimizer settings saved in it, "
+    "up to the number of steps the run was planned for. --steps N changes that plan only when the "
+    "learning rate is constant (--lr-decay 0); with a decaying learning rate the schedule was built for "
+    "the planned steps, so a different --steps is refused (start a new run to train longer). A run that "
+    "has already reached its steps has nothing to train and exits at once"
+)
+
+
+def resolve_steps(args: argparse.Namespace, settings: dict[str, Any]) -> int:
+    """The number of steps this run trains to, recorded in ``settings["steps"]`` (so the checkpoint
+    keeps the plan), and ``args.steps`` set to it.
+
+    A new run takes ``--steps`` or the command's default. ``--resume`` keeps the checkpoint's
+    plan; ``--resume --steps N`` with another N is refused when the learning rate decays over
+    the planned steps (``linear_decay_schedulers`` built the schedule for them, and changing it
+    part-way would be a different schedule from the one the run started on) and allowed, with a
+    note, when the learning rate is constant.
+    """
+    given, default = args.steps, getattr(args, "default_steps", None)
+    planned = settings.get("steps") if args.resume else None
+    steps = given if given is not None else planned if planned is not None else default
+    if steps is None:
+        raise UsageError("--steps is required")
+    if planned is not None and steps != planned:
+        decay = settings.get("lr_decay") or 0
+        if decay:
+            raise UsageError(
+                f"--resume --steps {steps}: this run was planned for {planned} steps and its learning rate decays "
+                f"to 0 over the last {round(decay * planned)} of them (lr decay {decay}), a schedule built for "
+                f"{planned} steps; resume without --steps to finish those {planned}, or start a new run in "
+                "another --out to train for a different number of steps"
+            )
+        print(f"note: the run was planned for {planned} steps; --steps {steps} changes the plan "
+              "(the learning rate is constant, so nothing else changes)", file=sys.stderr)  # fmt: skip
+    settings["steps"] = args.steps = steps
+    return steps
 
 
 class _DeferredInterrupt:
@@ -86,6 +125,9 @@ def train_loop(trainer: Trainer, run: Any, steps: int, args: argparse.Namespace)
     ``open_csv()``, ``write_row(metrics)``, ``save_checkpoint()``, ``save_losses()``, ``close()``.
     """
     out = Path(args.out)
+    if trainer.step >= steps:  # a resumed run that is already done
+        print(f"the checkpoint is at step {trainer.step} and the run is planned for {steps} steps: nothing to train")
+        return
     sample_every = args.sample_every or max(1, steps // 10)
     run.open_csv()
     with _DeferredInterrupt() as interrupt, ProgressBar(steps, initial=trainer.step) as bar:

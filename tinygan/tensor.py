@@ -58,23 +58,91 @@ def is_grad_enabled() -> bool:
 # ----------------------------------------------------------------------------- Tensor
 
 
-def _as_array(data: Any, dtype: Any = None) -> Any:
+def _ragged(data: Any) -> str | None:
+    """Where nested lists stop being rectangular, in PyTorch's words; None if they are not ragged.
+
+    The expected shape is that of the first element at every depth, as ``torch.tensor`` reads it.
+    """
+    shape = []
+    first = data
+    while isinstance(first, (list, tuple)):
+        shape.append(len(first))
+        if not first:
+            break
+        first = first[0]
+
+    def check(x: Any, dim: int) -> str | None:
+        sequence = isinstance(x, (list, tuple))
+        if dim == len(shape):
+            return f"expected a number at dim {dim} (got a sequence of length {len(x)})" if sequence else None
+        if not sequence:
+            return f"expected sequence of length {shape[dim]} at dim {dim} (got a number)"
+        if len(x) != shape[dim]:
+            return f"expected sequence of length {shape[dim]} at dim {dim} (got {len(x)})"
+        return next((m for m in (check(item, dim + 1) for item in x) if m), None)
+
+    return check(data, 0)
+
+
+def _as_array(data: Any, dtype: Any = None, what: str = "tensor()") -> Any:
     """Turn ``data`` into an array the way ``torch.tensor`` does: arrays keep their dtype,
-    Python numbers and lists become float32 (tinygan works in floating point)."""
+    Python numbers and lists become float32 (tinygan works in floating point).
+
+    Raises:
+        ValueError: nested lists of different lengths (PyTorch's message, saying where).
+        TypeError: data that is not numbers: strings, None, objects, complex numbers.
+    """
     if isinstance(data, Tensor):
         data = data.data
     xp = backend.get_array_module(data)
     if isinstance(data, (np.ndarray, np.generic)) or xp is not np:
         array = xp.asarray(data)
     else:
-        array = np.asarray(data)
+        if isinstance(data, (list, tuple)) and (where := _ragged(data)):
+            raise ValueError(f"{what}: cannot make a tensor from nested lists of different lengths: {where}")
+        try:
+            array = np.asarray(data)
+        except ValueError as e:  # arrays of different shapes in a list
+            raise ValueError(f"{what}: cannot make a tensor from {type(data).__name__} data: {e}") from None
+        except (TypeError, OverflowError) as e:
+            raise TypeError(f"{what}: cannot make a tensor from {type(data).__name__} data ({e})") from None
         if array.dtype.kind in "biuf":  # bool and int lists too: tinygan tensors are float
             array = array.astype(np.float32)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
+        raise TypeError(
+            f"{what}: cannot make a tensor from {type(data).__name__} data of dtype {array.dtype}; "
+            "expected numbers, an array of numbers, or nested lists of numbers"
+        )
     if dtype is not None:
-        array = array.astype(dtype, copy=False)
+        try:
+            target = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"{what}: {dtype!r} is not a dtype") from None
+        if target.kind not in "biuf":
+            raise TypeError(f"{what}: tensors hold numbers, so {target} is not a dtype they can take")
+        array = array.astype(target, copy=False)
     return array
+
+
+def check_tensor(op: str, value: Any, name: str = "input") -> Tensor:
+    """``value`` itself when it is a Tensor; otherwise PyTorch's TypeError, naming the argument."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(value).__name__}")
+    return value
+
+
+def wrap_dim(op: str, dim: Any, ndim: int, subject: str | None = None) -> int:
+    """``dim`` (negative counts from the end) as an index in ``range(ndim)``; ``ndim`` 0 takes 0 and -1,
+    as in PyTorch. Out of range is an IndexError, never a silent wrap-around."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}")
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"{op}: dimension {dim} is out of range for {subject or f'a tensor with {ndim} dimensions'} "
+            f"(expected a dim in [{-n}, {n - 1}])"
+        )
+    return int(dim) % n
 
 
 class Tensor:
@@ -91,7 +159,7 @@ class Tensor:
     __array_priority__ = 1000  # make ``ndarray * Tensor`` call Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
-        if not (type(data) is np.ndarray or backend.get_array_module(data) is not np):
+        if not (type(data) is np.ndarray or backend.get_array_module(data) is not np) or data.dtype.kind not in "biuf":
             data = _as_array(data)
         if requires_grad and data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got {data.dtype}")
@@ -129,7 +197,9 @@ class Tensor:
         return int(self.data.size)
 
     def size(self, dim: int | None = None) -> Any:
-        return self.data.shape if dim is None else self.data.shape[dim]
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[wrap_dim("size", dim, self.ndim)] if self.ndim else 1
 
     def __len__(self) -> int:
         return len(self.data)
@@ -221,7 +291,7 @@ class Tensor:
             source = backend.device_of(data)
             if source != self.device and (isinstance(grad, Tensor) or source == "cuda"):  # NumPy data is copied over
                 raise RuntimeError(f"backward(grad): the gradient is on {source} but the tensor is on {self.device}")
-            grad = data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+            grad = data if isinstance(grad, Tensor) else xp.asarray(_as_array(grad, what="backward"), dtype=self.dtype)
             if grad.shape != self.shape:
                 raise ValueError(f"backward(grad) got shape {grad.shape} for a tensor of shape {self.shape}")
         if self.grad_fn is None:
@@ -283,7 +353,7 @@ class Tensor:
 
     # comparisons give plain (non-differentiable) boolean tensors, as in PyTorch
     def _compare(self, other: Any, op: str) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
+        other = other.data if isinstance(other, Tensor) else _constant(other, self, op.strip("_"))
         return Tensor(getattr(self.data, op)(other))
 
     def __lt__(self, other: Any) -> Tensor:
@@ -320,7 +390,7 @@ class Tensor:
         return F.var(self, dim, unbiased, keepdim)
 
     def argmax(self, dim: int | None = None) -> Tensor:
-        return Tensor(self.data.argmax(axis=dim))
+        return Tensor(self.data.argmax(axis=None if dim is None else wrap_dim("argmax", dim, self.ndim)))
 
     def reshape(self, *shape: Any) -> Tensor:
         return F.reshape(self, _shape_args(shape))
@@ -440,11 +510,7 @@ def _to_tensors(inputs: Sequence[Any], op: str) -> tuple[Tensor, ...]:
     tensors = []
     for x in inputs:
         if not isinstance(x, Tensor):
-            # a constant of the reference's dtype; an array stays on its own device (and is
-            # checked below), a number or a list is made on the reference's device
-            on_own_device = getattr(x, "ndim", 0) > 0
-            xp = backend.get_array_module(x if on_own_device else reference.data)
-            x = Tensor(xp.asarray(x, dtype=reference.dtype))
+            x = Tensor(_constant(x, reference, op))
         if x.device != device:
             raise RuntimeError(
                 f"{op}: expected all tensors on the same device, found one on {device} and one on {x.device}; "
@@ -452,6 +518,24 @@ def _to_tensors(inputs: Sequence[Any], op: str) -> tuple[Tensor, ...]:
             )
         tensors.append(x)
     return tuple(tensors)
+
+
+def _constant(x: Any, reference: Tensor, op: str) -> Any:
+    """A number, array or (rectangular) nested list as an array of ``reference``'s dtype, for an op
+    that combines it with ``reference``. An array stays on its own device (the caller checks it);
+    anything else is made on the reference's device. A float combined with an integer tensor
+    stays float (float32), so that ``int_tensor * 0.5`` is not ``int_tensor * 0``."""
+    if type(x) in (int, float) and reference.dtype.kind == "f":  # the common case: 1 - p, x * 0.5
+        return backend.get_array_module(reference.data).asarray(x, dtype=reference.dtype)
+    on_own_device = getattr(x, "ndim", 0) > 0 and not isinstance(x, (list, tuple))
+    array = _as_array(x, what=op) if not on_own_device else x
+    if getattr(array, "dtype", None) is None or array.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: cannot combine a tensor with {type(x).__name__} {x!r}")
+    xp = backend.get_array_module(array if on_own_device else reference.data)
+    dtype = reference.dtype
+    if dtype.kind != "f" and array.dtype.kind == "f" and (isinstance(x, float) or bool((array % 1).any())):
+        dtype = np.dtype(np.float32)
+    return xp.asarray(array if on_own_device else backend.to_device(array, reference.device), dtype=dtype)
 
 
 def _topological_order(root: Function) -> list[Function]:

@@ -13,9 +13,12 @@ Fashion-MNIST uses the same file names and format, so it loads the same way.
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
+
+from tinygan._npz import read_npz
 
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
@@ -40,8 +43,8 @@ def _read_bytes(path: Path) -> bytes:
     if data[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(data)
-        except (OSError, EOFError) as err:
-            raise ValueError(f"{path}: corrupt gzip data ({err})") from err
+        except (OSError, EOFError, zlib.error) as err:  # a bad header, a truncation, damaged deflate data
+            raise ValueError(f"{path}: corrupt gzip data ({type(err).__name__}: {err})") from err
     return data
 
 
@@ -117,13 +120,32 @@ def _load_idx_dir(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+def _read_npz(path: Path, keys: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Two arrays of an .npz, with every way the file can be damaged reported as ValueError
+    naming the file (np.load alone raises zipfile's or zlib's errors, or suggests allow_pickle)."""
+    arrays = read_npz(path, "MNIST file")
+    absent = [k for k in keys if k not in arrays]
+    if absent:
+        raise ValueError(f"{path}: missing keys {absent}; has {sorted(arrays)}")
+    return arrays[keys[0]], arrays[keys[1]]
+
+
+def _check_labels(path: Path, labels: np.ndarray) -> np.ndarray:
+    """Class labels as int64; float labels must be whole numbers (3.7 is not truncated to 3)."""
+    if labels.dtype.kind == "f":
+        fractional = ~np.isfinite(labels) | (labels != np.round(labels))
+        if fractional.any():
+            raise ValueError(
+                f"{path}: labels must be whole numbers, got {labels[fractional][0]} among the {labels.dtype} labels"
+            )
+    elif labels.dtype.kind not in "iu":
+        raise ValueError(f"{path}: labels must be integers, got dtype {labels.dtype}")
+    return labels.astype(np.int64)
+
+
 def _load_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     x_key, y_key = _NPZ_KEYS[split]
-    with np.load(path) as archive:
-        absent = [k for k in (x_key, y_key) if k not in archive.files]
-        if absent:
-            raise ValueError(f"{path}: missing keys {absent}; has {archive.files}")
-        images, labels = archive[x_key], archive[y_key]
+    images, labels = _read_npz(path, (x_key, y_key))
     if images.dtype != np.uint8:
         raise ValueError(f"{path}: expected uint8 pixels in {x_key}, got {images.dtype}")
     if images.ndim != 3 or labels.ndim != 1:
@@ -133,7 +155,7 @@ def _load_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
         )
     if len(images) != len(labels):
         raise ValueError(f"{path}: {x_key} has {len(images)} images but {y_key} has {len(labels)} labels")
-    return images, labels
+    return images, _check_labels(path, labels)
 
 
 def load_mnist(path: str | Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:

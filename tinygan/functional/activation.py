@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinygan import random
+from tinygan import _checks, random
 from tinygan.backend import device_of, get_array_module
-from tinygan.tensor import Function, Tensor
+from tinygan.tensor import Function, Tensor, check_tensor
 
 
 def stable_sigmoid(x: Any) -> Any:
@@ -110,33 +110,34 @@ class Dropout(Function):
 
 
 def relu(x: Tensor) -> Tensor:
-    return ReLU()(x)
+    return ReLU()(check_tensor("relu", x))
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return LeakyReLU(negative_slope)(x)
+    check_tensor("leaky_relu", x)
+    return LeakyReLU(_checks.real("leaky_relu", "negative_slope", negative_slope))(x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid()(x)
+    return Sigmoid()(check_tensor("sigmoid", x))
 
 
 def tanh(x: Tensor) -> Tensor:
-    return Tanh()(x)
+    return Tanh()(check_tensor("tanh", x))
 
 
 def softplus(x: Tensor) -> Tensor:
-    return Softplus()(x)
+    return Softplus()(check_tensor("softplus", x))
 
 
 def log_sigmoid(x: Tensor) -> Tensor:
-    return LogSigmoid()(x)
+    return LogSigmoid()(check_tensor("log_sigmoid", x))
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Randomly zero elements with probability ``p`` while training; identity otherwise."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    check_tensor("dropout", x)
+    p = _checks.real("dropout", "p (the dropout probability)", p, 0, 1)
     if not training or p == 0:
         return x
     if p == 1:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from tinygan import backend
-from tinygan.tensor import Function, Tensor
+from tinygan.tensor import Function, Tensor, check_tensor
 
 
 class ToDevice(Function):
@@ -33,9 +35,17 @@ class Cast(Function):
 
 
 def to_device(x: Tensor, device: str) -> Tensor:
+    check_tensor("to_device", x)
     backend.check_device(device)
     return x if x.device == backend.check_device(device) else ToDevice(device)(x)
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
+    check_tensor("cast", x)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"cast: {dtype!r} is not a dtype") from None
+    if dtype.kind not in "biuf":
+        raise TypeError(f"cast: tensors hold numbers, so {dtype} is not a dtype they can take")
     return x if x.dtype == dtype else Cast(dtype)(x)

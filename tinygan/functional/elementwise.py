@@ -3,15 +3,30 @@
 Binary ops broadcast like NumPy; their backward sums the gradient back to each input's
 shape (``unbroadcast``), since an input repeated along a dimension receives the sum of
 the gradients of all its copies.
+
+Dtypes: a binary op on two tensors of different dtypes promotes, as in PyTorch (float32 and
+float64 give float64; each input's gradient comes back in its own dtype). A Python number,
+list or array combined with a tensor is a constant of the tensor's dtype (a float with an
+integer tensor stays float32).
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 from typing import Any
+
+import numpy as np
 
 from tinygan.backend import get_array_module
 from tinygan.functional.shape import unbroadcast
-from tinygan.tensor import Function, Tensor
+from tinygan.tensor import Function, Tensor, check_tensor
+
+
+def _binary(op: str, a: Any, b: Any) -> None:
+    """At least one operand must be a Tensor (the other may be a number, list or array)."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{op}(): expected at least one Tensor operand, got {type(a).__name__} and {type(b).__name__}")
 
 
 def _check_broadcast(op: str, a: Any, b: Any) -> None:
@@ -77,7 +92,11 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """a ** b; d/da = b a^(b-1), d/db = a^b log a (only computed when b needs it)."""
+    """a ** b; d/da = b a^(b-1), d/db = a^b log a (only computed when b needs it).
+
+    At a = 0 both follow PyTorch: d/da of a^0 is 0 (not 0 * 0^-1 = NaN), and d/db is 0 where
+    b >= 0 (a^b is 0 or 1 there, flat in b) instead of 0 * log 0 = NaN.
+    """
 
     def forward(self, a, b):
         _check_broadcast("pow", a, b)
@@ -88,8 +107,19 @@ class Pow(Function):
     def backward(self, g):
         xp = get_array_module(g)
         a, b = self.a, self.b
-        ga = unbroadcast(g * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
-        gb = unbroadcast(g * self.y * xp.log(a), b.shape) if self.needs_input_grad[1] else None
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore") if xp is np else contextlib.nullcontext():
+            if self.needs_input_grad[0]:
+                da = b * a ** (b - 1)
+                if (b == 0).any():
+                    da = xp.where(b == 0, xp.zeros((), da.dtype), da)
+                ga = unbroadcast(g * da, a.shape)
+            if self.needs_input_grad[1]:
+                db = self.y * xp.log(a)
+                zero = (a == 0) & (b >= 0)
+                if zero.any():
+                    db = xp.where(zero, xp.zeros((), db.dtype), db)
+                gb = unbroadcast(g * db, b.shape)
         return ga, gb
 
 
@@ -163,51 +193,63 @@ class Maximum(Function):
 
 
 def add(a: Any, b: Any) -> Tensor:
+    _binary("add", a, b)
     return Add()(a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
+    _binary("sub", a, b)
     return Sub()(a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
+    _binary("mul", a, b)
     return Mul()(a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
+    _binary("div", a, b)
     return Div()(a, b)
 
 
 def neg(x: Tensor) -> Tensor:
-    return Neg()(x)
+    return Neg()(check_tensor("neg", x))
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    _binary("pow", a, b)
     return Pow()(a, b)
 
 
 def exp(x: Tensor) -> Tensor:
-    return Exp()(x)
+    return Exp()(check_tensor("exp", x))
 
 
 def log(x: Tensor) -> Tensor:
-    return Log()(x)
+    return Log()(check_tensor("log", x))
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return Sqrt()(x)
+    return Sqrt()(check_tensor("sqrt", x))
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
-    return Abs()(x)
+    return Abs()(check_tensor("abs", x))
 
 
 def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
     """Limit values to [min, max]; the gradient is zero where a bound is active."""
+    check_tensor("clamp", x)
     if min is None and max is None:
         raise ValueError("clamp needs at least one of min and max")
+    for name, bound in (("min", min), ("max", max)):
+        if bound is not None and (
+            isinstance(bound, bool) or not isinstance(bound, (int, float, np.integer, np.floating)) or math.isnan(bound)
+        ):
+            raise ValueError(f"clamp: {name} must be a number (not NaN) or None, got {bound!r}")
     return Clamp(min, max)(x)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
+    _binary("maximum", a, b)
     return Maximum()(a, b)

@@ -1,13 +1,17 @@
 """Matrix products: matmul and the fully connected layer's linear map.
 
 For Y = A B, the gradients are dA = dY B^T and dB = A^T dY: each is one more GEMM.
+
+Dtypes: matrix products take operands of one dtype, as ``conv2d`` does and as PyTorch's
+matmul, linear and conv refuse "expected scalar type Float but found Double": mixing float32
+and float64 here is a TypeError (elementwise ops, by contrast, promote).
 """
 
 from __future__ import annotations
 
 from tinygan.backend import get_array_module
 from tinygan.functional.shape import reshape, unbroadcast
-from tinygan.tensor import Function, Tensor
+from tinygan.tensor import Function, Tensor, check_tensor
 
 
 class MatMul(Function):
@@ -47,6 +51,13 @@ class Linear(Function):
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy's rules: 1-D operands are treated as a row / column vector."""
+    check_tensor("matmul", a)
+    check_tensor("matmul", b, "other")
+    if a.dtype != b.dtype:
+        raise TypeError(
+            f"matmul: both operands must have the same dtype, got {a.dtype} and {b.dtype}; "
+            f"convert one with .to({str(a.dtype)!r}) or .to({str(b.dtype)!r})"
+        )
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul needs inputs with at least 1 dimension, got shapes {a.shape} and {b.shape}")
     inner_a = a.shape[-1]
@@ -69,6 +80,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
     """Fully connected layer: ``input @ weight.T + bias`` (PyTorch's layout, weight (out, in))."""
+    check_tensor("linear", input)
+    check_tensor("linear", weight, "weight")
+    if bias is not None:
+        check_tensor("linear", bias, "bias")
     if weight.ndim != 2 or input.ndim < 1 or input.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"linear: input of shape {input.shape} does not match weight of shape {weight.shape} "
@@ -76,4 +91,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape}")
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        dtypes = f"input {input.dtype}, weight {weight.dtype}" + (f", bias {bias.dtype}" if bias is not None else "")
+        raise TypeError(
+            f"linear: input, weight and bias must have the same dtype, got {dtypes}; "
+            f"convert the input with .to({str(weight.dtype)!r}) or the layer's parameters"
+        )
     return Linear()(input, weight) if bias is None else Linear()(input, weight, bias)

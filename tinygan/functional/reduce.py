@@ -13,18 +13,25 @@ from typing import Any
 import numpy as np
 
 from tinygan.backend import get_array_module
-from tinygan.tensor import Function, Tensor
+from tinygan.tensor import Function, Tensor, check_tensor, wrap_dim
 
 
-def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
-    """``dim`` (None, an int or a sequence, negatives allowed) as a sorted tuple of axes."""
+def normalize_dims(dim: Any, ndim: int, op: str = "reduction") -> tuple[int, ...]:
+    """``dim`` (None, an int or a sequence, negatives allowed) as a sorted tuple of axes.
+
+    Raises:
+        IndexError: a dim out of range (never wrapped around).
+        ValueError: the same dim named twice.
+    """
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    for d in dims:
-        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
-            raise IndexError(f"dimension {d} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted({d % ndim for d in dims})) if ndim else ()
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim) if isinstance(dim, (tuple, list)) else None
+    if dims is None:
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(dim).__name__} {dim!r}")
+    axes = [wrap_dim(op, d, ndim) for d in dims]
+    if len(set(axes)) < len(axes):
+        raise ValueError(f"{op}: dim {tuple(dims)} names the same dimension more than once")
+    return tuple(sorted(axes)) if ndim else ()
 
 
 def _keepdim_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -91,17 +98,18 @@ class Var(Function):
 
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    return Sum(normalize_dims(dim, x.ndim), keepdim)(x)
+    return Sum(normalize_dims(dim, check_tensor("sum", x).ndim, "sum"), keepdim)(x)
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return Mean(normalize_dims(dim, x.ndim), keepdim)(x)
+    return Mean(normalize_dims(dim, check_tensor("mean", x).ndim, "mean"), keepdim)(x)
 
 
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    axes = normalize_dims(dim, check_tensor("amax", x).ndim, "amax")
     if x.numel() == 0:
         raise ValueError("max of an empty tensor is undefined")
-    return Amax(normalize_dims(dim, x.ndim), keepdim)(x)
+    return Amax(axes, keepdim)(x)
 
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
@@ -109,15 +117,17 @@ MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A001
     """Like ``torch.max``: the largest value, or with ``dim`` a ``(values, indices)`` pair."""
+    check_tensor("max", x)
     if dim is None:
         return amax(x)
+    dim = wrap_dim("max", dim, x.ndim)  # one int, as in torch.max
     values = amax(x, dim, keepdim)
-    indices = x.data.argmax(axis=dim)
-    if keepdim:
+    indices = x.data.argmax(axis=dim) if x.ndim else x.data.argmax()
+    if keepdim and x.ndim:
         indices = get_array_module(indices).expand_dims(indices, dim)
     return MaxResult(values, Tensor(indices))
 
 
 def var(x: Tensor, dim: Any = None, unbiased: bool = True, keepdim: bool = False) -> Tensor:
     """Variance over ``dim``; ``unbiased=True`` divides by n - 1 (Bessel), else by n."""
-    return Var(normalize_dims(dim, x.ndim), int(unbiased), keepdim)(x)
+    return Var(normalize_dims(dim, check_tensor("var", x).ndim, "var"), int(unbiased), keepdim)(x)

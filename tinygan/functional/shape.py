@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from tinygan.backend import get_array_module
-from tinygan.tensor import Function, Tensor
+from tinygan.tensor import Function, Tensor, _as_array, check_tensor, wrap_dim
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -127,43 +127,64 @@ class Pad(Function):
         return g[tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))]
 
 
+def _shape(op: str, shape: Any) -> tuple[int, ...]:
+    if not isinstance(shape, (tuple, list)) or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape
+    ):
+        raise TypeError(f"{op}: shape must be a sequence of ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
-    return Reshape(tuple(shape))(x)
+    return Reshape(_shape("reshape", shape))(check_tensor("reshape", x))
 
 
 def flatten(x: Tensor, start_dim: int = 0) -> Tensor:
     """Merge dimensions ``start_dim`` and after into one (``torch.flatten`` with end_dim=-1)."""
-    start = start_dim % max(x.ndim, 1)
+    start = wrap_dim("flatten", start_dim, check_tensor("flatten", x).ndim)
     return reshape(x, x.shape[:start] + (-1,))
 
 
 def permute(x: Tensor, dims: Sequence[int]) -> Tensor:
+    check_tensor("permute", x)
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"permute: dims must be a sequence of ints, got {dims!r}")
     if len(dims) != x.ndim:
         raise ValueError(f"permute got {len(dims)} dims for a tensor with {x.ndim} dimensions")
-    return Permute(tuple(dims))(x)
+    axes = tuple(wrap_dim("permute", d, x.ndim) for d in dims)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"permute dims {tuple(dims)} are not a permutation of {x.ndim} dimensions")
+    return Permute(axes)(x)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
-    dims = list(range(x.ndim))
+    ndim = check_tensor("transpose", x).ndim
+    dim0, dim1 = wrap_dim("transpose", dim0, ndim), wrap_dim("transpose", dim1, ndim)
+    if ndim == 0:
+        return x
+    dims = list(range(ndim))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
     return Permute(tuple(dims))(x)
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    dim = dim % (x.ndim + 1)
+    ndim = check_tensor("unsqueeze", x).ndim
+    dim = wrap_dim("unsqueeze", dim, ndim + 1, f"a tensor with {ndim} dimensions")
     return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 def squeeze(x: Tensor, dim: int | None = None) -> Tensor:
+    check_tensor("squeeze", x)
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    dim = dim % max(x.ndim, 1)
-    if x.shape[dim] != 1:
+    dim = wrap_dim("squeeze", dim, x.ndim)
+    if x.ndim == 0 or x.shape[dim] != 1:
         return x
     return reshape(x, x.shape[:dim] + x.shape[dim + 1 :])
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
+    check_tensor("getitem", x)
     if isinstance(index, Tensor):
         index = index.data
     elif isinstance(index, tuple):
@@ -172,16 +193,22 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 
 
 def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
-    shape = tuple(shape)
+    shape = _shape("broadcast_to", shape)
     # each of x's dims, matched from the right, must equal the target's or be 1
-    if len(shape) < x.ndim or any(n not in (1, m) for n, m in zip(x.shape[::-1], shape[::-1])):
+    if len(shape) < check_tensor("broadcast_to", x).ndim or any(
+        n not in (1, m) for n, m in zip(x.shape[::-1], shape[::-1])
+    ):
         raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {x.shape} to shape {shape}")
     return BroadcastTo(shape)(x)
 
 
 def _check_join(op: str, tensors: Sequence[Tensor], dim: int, same_shape: bool) -> int:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (tuple, list)):
+        raise TypeError(f"{op}(): argument 'tensors' must be a sequence of Tensors, not {type(tensors).__name__}")
     if not tensors:
         raise ValueError(f"{op} needs a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        check_tensor(op, t, f"tensors[{i}]")
     ndim = tensors[0].ndim
     for t in tensors:
         shapes = [tuple(t.shape) for t in tensors]
@@ -190,9 +217,9 @@ def _check_join(op: str, tensors: Sequence[Tensor], dim: int, same_shape: bool) 
         if same_shape and t.shape != tensors[0].shape:
             raise ValueError(f"{op}: all tensors need the same shape, got {shapes}")
     rank = ndim + 1 if same_shape else ndim
-    if not -rank <= dim < rank:
-        raise IndexError(f"{op}: dim {dim} is out of range for {rank} dimensions")
-    dim %= rank
+    if rank == 0:
+        raise ValueError(f"{op}: zero-dimensional tensors cannot be concatenated; use stack")
+    dim = wrap_dim(op, dim, rank, f"stacking {ndim}-D tensors (the result has {rank})" if same_shape else None)
     if not same_shape:
         for t in tensors:
             if t.shape[:dim] + t.shape[dim + 1 :] != tensors[0].shape[:dim] + tensors[0].shape[dim + 1 :]:
@@ -214,8 +241,13 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad with a constant, PyTorch style: ``pad`` lists (before, after) pairs starting from the
     last dimension, so ``(1, 1, 2, 2)`` pads the last dimension by 1 and the one before by 2."""
+    check_tensor("pad", x)
     if mode != "constant":
         raise ValueError(f"pad mode {mode!r} is not supported; tinygan pads with a constant")
+    if not isinstance(pad, (tuple, list)) or not all(
+        isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad
+    ):
+        raise TypeError(f"pad: pad must be a sequence of ints, got {pad!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad needs pairs for at most {x.ndim} dimensions, got {tuple(pad)}")
     if any(p < 0 for p in pad):
@@ -230,13 +262,29 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
 
     Differs from PyTorch: the result is float32 (ready to feed a network as a condition), not int64.
     """
-    data = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    data = labels.data if isinstance(labels, Tensor) else _as_array(labels, what="one_hot")
+    if isinstance(labels, (list, tuple, int)) and data.dtype == np.float32:  # _as_array makes lists float32
+        data = np.asarray(labels)
     xp = get_array_module(data)
-    if data.dtype.kind not in "iu" and not (data.dtype.kind == "f" and (data == data.astype(np.int64)).all()):
+    if data.dtype.kind == "f":  # whole numbers stored as floats are fine; 2.5 is not a class label
+        fractional = ~xp.isfinite(data) | (data != xp.round(data))
+        if bool(fractional.any()):
+            raise TypeError(
+                f"one_hot needs integer class labels, got dtype {data.dtype} with non-integer values such as "
+                f"{data[fractional].ravel()[0].item()}"
+            )
+    elif data.dtype.kind not in "iu":
         raise TypeError(f"one_hot needs integer class labels, got dtype {data.dtype}")
     data = data.astype(np.int64)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"one_hot: num_classes must be an int, got {num_classes!r}")
+    if not data.size and num_classes < 0:
+        raise ValueError("one_hot of no labels needs num_classes")
     if num_classes < 0:
         num_classes = int(data.max()) + 1
     if data.size and (data.min() < 0 or data.max() >= num_classes):
         raise ValueError(f"one_hot labels must lie in [0, {num_classes}), got range [{data.min()}, {data.max()}]")
-    return Tensor(xp.eye(num_classes, dtype=np.float32)[data])
+    flat = data.reshape(-1)
+    out = xp.zeros((flat.size, num_classes), dtype=np.float32)
+    out[xp.arange(flat.size), flat] = 1  # not eye(num_classes)[data]: that is num_classes squared
+    return Tensor(out.reshape(data.shape + (num_classes,)))

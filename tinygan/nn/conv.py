@@ -41,8 +41,13 @@ class _ConvNd(Module):
         super().__init__()
         if groups != 1:
             raise ValueError(f"{name}: groups={groups} is not supported (tinygan has no grouped convolution)")
+        for arg, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"{name}: {arg} must be an int, got {type(value).__name__} {value!r}")
         if in_channels < 1 or out_channels < 1:
             raise ValueError(f"{name}: channel counts must be positive, got in={in_channels}, out={out_channels}")
+        if not isinstance(bias, bool):
+            raise TypeError(f"{name}: bias must be True or False, got {bias!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
         self.stride = _pair(stride, "stride", name, 1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tinygan import _checks, random
 from tinygan import functional as F
-from tinygan import random
 from tinygan.nn import init
 from tinygan.nn.module import Module, Parameter
 from tinygan.tensor import Tensor
@@ -18,6 +18,9 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
+        in_features = _checks.integer("Linear", "in_features", in_features)
+        out_features = _checks.integer("Linear", "out_features", out_features)
+        _checks.flag("Linear", "bias", bias)
         self.in_features, self.out_features = in_features, out_features
         bound = 1 / math.sqrt(in_features) if in_features else 0.0
         self.weight = Parameter(random.random_array("uniform", (out_features, in_features)) * (2 * bound) - bound)
@@ -38,7 +41,7 @@ class ReLU(Module):
 class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = _checks.real("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
@@ -67,9 +70,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-        self.p = p
+        self.p = _checks.real("Dropout", "p (the dropout probability)", p, 0, 1)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training)
@@ -96,6 +97,8 @@ class Sequential(Module):
     def __init__(self, *modules: Module) -> None:
         super().__init__()
         for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: argument {i} must be a Module, not {type(module).__name__}")
             setattr(self, str(i), module)
 
     def __getitem__(self, index: int) -> Module:
@@ -108,6 +111,8 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module: Module) -> Sequential:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append needs a Module, not {type(module).__name__}")
         setattr(self, str(len(self)), module)
         return self
 

@@ -8,7 +8,7 @@ keys like ``"main.0.weight"`` that match PyTorch's for the same architecture.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -147,6 +147,8 @@ class Module:
         Values may be tensors or arrays. With ``strict``, missing and unexpected keys are an
         error; a shape mismatch always is. Everything is checked before anything is copied.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict needs a dict of arrays by name, got {type(state_dict).__name__}")
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -157,7 +159,12 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = np.asarray(backend.to_device(value.data if isinstance(value, Tensor) else value, "cpu"))
+            try:
+                value = np.asarray(backend.to_device(value.data if isinstance(value, Tensor) else value, "cpu"))
+            except (ValueError, TypeError) as e:
+                raise TypeError(f"load_state_dict: {key} is not an array ({type(e).__name__}: {e})") from None
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"load_state_dict: {key} holds {value.dtype} values, not numbers")
             if tuple(value.shape) != tuple(target.shape):
                 raise ValueError(
                     f"load_state_dict: {key} has shape {tuple(value.shape)}, the module expects {target.shape}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygan import _checks
 from tinygan import functional as F
 from tinygan.nn.module import Module, Parameter
 from tinygan.tensor import Tensor
@@ -30,6 +31,11 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
     ) -> None:
         super().__init__()
+        name = type(self).__name__
+        num_features = _checks.integer(name, "num_features", num_features, 1)
+        eps = _checks.real(name, "eps", eps, 0)
+        momentum = None if momentum is None else _checks.real(name, "momentum", momentum, 0, 1)
+        _checks.flag(name, "affine", affine), _checks.flag(name, "track_running_stats", track_running_stats)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
@@ -94,6 +100,9 @@ class InstanceNorm2d(Module):
         super().__init__()
         if track_running_stats:
             raise ValueError("InstanceNorm2d: track_running_stats=True is not supported (no running statistics)")
+        num_features = _checks.integer("InstanceNorm2d", "num_features", num_features, 1)
+        eps = _checks.real("InstanceNorm2d", "eps", eps, 0)
+        _checks.flag("InstanceNorm2d", "affine", affine)
         self.num_features, self.eps, self.affine = num_features, eps, affine
         self.weight = Parameter(np.ones(num_features, dtype=np.float32)) if affine else None
         self.bias = Parameter(np.zeros(num_features, dtype=np.float32)) if affine else None
