@@ -47,7 +47,7 @@ from tinygan.optim import Adam
 from tinygan.runs import (
     RESUME_HELP,
     UsageError,
-    linear_decay_schedulers,
+    gan_trainer,
     resolve_steps,
     resume_settings,
     train_loop,
@@ -317,12 +317,7 @@ def _build_trainer(settings: dict[str, Any], data: Dataset, steps: int, device: 
     else:
         real_batch = RandomBatches(x, m, device=device)
         step = functools.partial(gan_step, G, D, g_optimizer, d_optimizer, real_batch, noise, k, g_loss)
-    return Trainer(
-        step,
-        networks={"generator": G, "discriminator": D},
-        optimizers={"g_optimizer": g_optimizer, "d_optimizer": d_optimizer},
-        schedulers=linear_decay_schedulers((g_optimizer, d_optimizer), steps, settings["lr_decay"]),
-    )
+    return gan_trainer(step, G, D, g_optimizer, d_optimizer, steps, settings["lr_decay"])
 
 
 class _Run:

@@ -30,7 +30,7 @@ from tinygan.gan.steps import l1_step, pix2pix_step
 from tinygan.gan.trainer import Trainer, sample
 from tinygan.models.pix2pix import PatchGANDiscriminator, PixelDiscriminator, UNetGenerator
 from tinygan.optim import Adam
-from tinygan.runs import UsageError, linear_decay_schedulers, resolve_steps, resume_settings, train_loop
+from tinygan.runs import UsageError, gan_trainer, resolve_steps, resume_settings, train_loop
 
 # Settings that shape a Pix2Pix run; saved in the checkpoint, and --resume and translate take
 # them from there.
@@ -218,12 +218,7 @@ def build_trainer(settings: dict[str, Any], train: PairedImages, steps: int, dev
             return l1_step(G, g_optimizer, real_A, real_B)
         return pix2pix_step(G, D, g_optimizer, d_optimizer, real_A, real_B, settings["lambda_l1"])
 
-    return Trainer(
-        step,
-        networks={"generator": G, "discriminator": D},
-        optimizers={"g_optimizer": g_optimizer, "d_optimizer": d_optimizer},
-        schedulers=linear_decay_schedulers((g_optimizer, d_optimizer), steps, settings["lr_decay"]),
-    )
+    return gan_trainer(step, G, D, g_optimizer, d_optimizer, steps, settings["lr_decay"])
 
 
 # ----------------------------------------------------------------------------- the run

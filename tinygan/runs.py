@@ -12,12 +12,13 @@ import contextlib
 import math
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from tinygan.checkpoint import CheckpointError, load_checkpoint
 from tinygan.gan.trainer import Trainer
+from tinygan.nn import Module
 from tinygan.optim import LambdaLR, Optimizer, linear_decay
 from tinygan.progress import ProgressBar
 
@@ -35,6 +36,18 @@ def linear_decay_schedulers(optimizers: Sequence[Optimizer], steps: int, decay_s
     factor = linear_decay(steps - decay_steps, decay_steps)
     names = ("g_scheduler", "d_scheduler")
     return {name: LambdaLR(opt, factor) for name, opt in zip(names, optimizers)}
+
+
+def gan_trainer(step: Callable[[], dict[str, Any]], G: Module, D: Module, g_optimizer: Optimizer,
+                d_optimizer: Optimizer, steps: int, decay_share: float) -> Trainer:  # fmt: skip
+    """The Trainer of a run: G and D and their optimizers under the names checkpoints use, and
+    the schedule of ``linear_decay_schedulers``."""
+    return Trainer(
+        step,
+        networks={"generator": G, "discriminator": D},
+        optimizers={"g_optimizer": g_optimizer, "d_optimizer": d_optimizer},
+        schedulers=linear_decay_schedulers((g_optimizer, d_optimizer), steps, decay_share),
+    )
 
 
 def resume_settings(args: argparse.Namespace, checkpoint: Path) -> dict[str, Any]:
