@@ -8,7 +8,11 @@ and 1e4 (low dose, the input, about 3.7x noisier). On held-out phantoms the scri
     low-dose FBP        the input itself (ramp filter)
     FBP, Hann filter    the classical fix: a smoother reconstruction filter, no learning
     U-Net, L1 alone     ``l1_step``: regression; removes the noise and the texture with it
-    Pix2Pix             ``pix2pix_step``: L1 + a 70x70 PatchGAN, which puts a CT-like texture back
+    Pix2Pix             ``pix2pix_step``: L1 + a PatchGAN, which puts a CT-like texture back
+
+The PatchGAN judges 16x16 patches by default (``--n-layers 1``): of a 64x64 slice that is the
+share the paper's 70x70 patches are of its 256x256 images; the 70x70 one (``--n-layers 3``)
+already sees the whole 64x64 slice, the paper's ImageGAN end. ``--n-layers 1 3`` trains both.
 
 and reports PSNR and SSIM in the abdominal window [-160, 240] HU (data range 400) and RMSE in
 HU, over several training seeds, and the noise power spectrum of each output's texture
@@ -49,6 +53,7 @@ parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training 
 parser.add_argument("--n-train", type=int, default=512, help="training phantoms (512)")
 parser.add_argument("--n-test", type=int, default=64, help="held-out phantoms (64)")
 parser.add_argument("--ngf", type=int, default=32, help="U-Net and PatchGAN base width (32; the reference's 64)")
+parser.add_argument("--n-layers", type=int, nargs="+", default=[1], help="PatchGAN depths to train (1: 16x16 patches)")
 parser.add_argument("--out", default="runs/ldct")
 parser.add_argument("--device", default="cpu")
 args = parser.parse_args()
@@ -65,11 +70,12 @@ full_noise = test.full_hu - noiseless
 
 
 # ---------------------------------------------------------------- training: the step, visibly
-def train_generator(method: str, seed: int) -> UNetGenerator:
-    """A U-Net denoiser trained with ``l1_step`` ("l1") or ``pix2pix_step`` ("pix2pix")."""
+def train_generator(method: str, seed: int, n_layers: int = 1) -> UNetGenerator:
+    """A U-Net denoiser trained with ``l1_step`` ("l1") or ``pix2pix_step`` ("pix2pix", with a
+    PatchGAN of ``n_layers``)."""
     tinygan.manual_seed(seed)
     G = UNetGenerator(1, 1, num_downs=6, ngf=args.ngf).to(args.device)  # 64 -> 1 at the bottleneck
-    D = PatchGANDiscriminator(1 + 1, ndf=args.ngf, n_layers=3).to(args.device)  # sees (low dose, candidate)
+    D = PatchGANDiscriminator(1 + 1, ndf=args.ngf, n_layers=n_layers).to(args.device)  # sees (low dose, candidate)
     opt_G = Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_D = Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     schedulers = linear_decay_schedulers((opt_G, opt_D), args.steps, 0.5)  # constant, then linearly to 0
@@ -81,9 +87,14 @@ def train_generator(method: str, seed: int) -> UNetGenerator:
             return l1_step(G, opt_G, low, full)
         return pix2pix_step(G, D, opt_G, opt_D, low, full, lambda_l1=100.0)
 
-    trainer = Trainer(step, {"generator": G, "discriminator": D}, {"g_optimizer": opt_G, "d_optimizer": opt_D},
-                      schedulers)  # fmt: skip
-    checkpoint = out / f"{method}_seed{seed}" / "checkpoint.npz"
+    if method == "l1":  # no D to train or to checkpoint
+        schedulers = {"g_scheduler": schedulers["g_scheduler"]}
+        trainer = Trainer(step, {"generator": G}, {"g_optimizer": opt_G}, schedulers)
+    else:
+        networks, optimizers = {"generator": G, "discriminator": D}, {"g_optimizer": opt_G, "d_optimizer": opt_D}
+        trainer = Trainer(step, networks, optimizers, schedulers)
+    run = method if method == "l1" else f"{method}_{D.receptive_field}px"
+    checkpoint = out / f"{run}_seed{seed}" / "checkpoint.npz"
     checkpoint.parent.mkdir(exist_ok=True)
     if checkpoint.exists():
         trainer.load(checkpoint)
@@ -106,7 +117,13 @@ def denoise(G: UNetGenerator, low_hu: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- evaluation
-results: dict[str, list[dict]] = {"low-dose FBP": [], "FBP, Hann filter": [], "U-Net, L1 alone": [], "Pix2Pix": []}
+def pix2pix_name(n_layers: int) -> str:
+    patch = PatchGANDiscriminator(2, 1, n_layers, "none").receptive_field
+    return f"Pix2Pix, {patch}x{patch} PatchGAN"
+
+
+results: dict[str, list[dict]] = {"low-dose FBP": [], "FBP, Hann filter": [], "U-Net, L1 alone": []}
+results |= {pix2pix_name(n): [] for n in args.n_layers}
 outputs: dict[str, np.ndarray] = {"low-dose FBP": test.low_hu, "FBP, Hann filter": test.low_hann_hu}
 pixel_mm = 10 * pixel_size_cm(test.full_hu.shape[-1])
 
@@ -121,9 +138,10 @@ def score(name: str, output_hu: np.ndarray) -> None:
 for name in outputs:
     score(name, outputs[name])
 for seed in args.seeds:
-    for method, name in (("l1", "U-Net, L1 alone"), ("pix2pix", "Pix2Pix")):
+    for method, n_layers in [("l1", 1)] + [("pix2pix", n) for n in args.n_layers]:
+        name = "U-Net, L1 alone" if method == "l1" else pix2pix_name(n_layers)
         print(f"training {name}, seed {seed} ({args.steps} steps) ...")
-        outputs[name] = denoise(train_generator(method, seed), test.low_hu)
+        outputs[name] = denoise(train_generator(method, seed, n_layers), test.low_hu)
         score(name, outputs[name])
 freq, full_nps = noise_power_spectrum(full_noise, pixel_size=pixel_mm)
 
@@ -152,8 +170,9 @@ print("\n" + report)
                                               "full_dose_nps": full_nps.tolist()}, indent=1))  # fmt: skip
 
 # Pictures: one held-out slice in the window, each method, its error, and a zoom on the liver side.
-figure_slices = {"low-dose FBP": test.low_hu, "FBP, Hann": test.low_hann_hu, "U-Net, L1": outputs["U-Net, L1 alone"],
-                 "Pix2Pix": outputs["Pix2Pix"], "full dose (target)": test.full_hu}  # fmt: skip
+figure_slices = {"low-dose FBP": test.low_hu, "FBP, Hann": test.low_hann_hu, "U-Net, L1": outputs["U-Net, L1 alone"]}
+figure_slices |= {name.replace(" PatchGAN", ""): outputs[name] for name in map(pix2pix_name, args.n_layers)}
+figure_slices["full dose (target)"] = test.full_hu
 try:
     import matplotlib
 
