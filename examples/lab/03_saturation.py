@@ -71,9 +71,10 @@ def main() -> None:
             trainer.networks["discriminator"].load_state_dict(winning_d)
             runs[optimizer, g_loss] = track_coverage(trainer, ring, args.steps, every=10)
             r = runs[optimizer, g_loss]
-            print(f"{optimizer:4s} {g_loss:14s}  after {r['step'][10]} / {r['step'][-1]} G steps: "
-                  f"D(G(z)) {r['d_g_z'][10]:.3f} / {r['d_g_z'][-1]:.3f}, "
-                  f"distance to nearest mode {r['distance'][10]:.2f} / {r['distance'][-1]:.2f} "
+            e = min(10, len(r["step"]) - 1)  # the evaluation at step 100, or the last one of a shorter run
+            print(f"{optimizer:4s} {g_loss:14s}  after {r['step'][e]} / {r['step'][-1]} G steps: "
+                  f"D(G(z)) {r['d_g_z'][e]:.3f} / {r['d_g_z'][-1]:.3f}, "
+                  f"distance to nearest mode {r['distance'][e]:.2f} / {r['distance'][-1]:.2f} "
                   f"(start {r['distance'][0]:.2f})")  # fmt: skip
 
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))

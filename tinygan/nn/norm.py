@@ -14,6 +14,7 @@ import numpy as np
 
 from tinygan import _checks
 from tinygan import functional as F
+from tinygan.kernels import check_dtype
 from tinygan.nn.module import Module, Parameter
 from tinygan.tensor import Tensor
 
@@ -55,6 +56,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{name} expects {self.input_description}, got shape {x.shape}")
         if x.shape[1] != self.num_features:
             raise ValueError(f"{name}({self.num_features}) got an input with {x.shape[1]} channels (shape {x.shape})")
+        check_dtype(name, "input", x.dtype)  # before the batch is counted
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
