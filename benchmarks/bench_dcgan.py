@@ -56,8 +56,7 @@ from benchmarks.common import (  # noqa: E402
     format_results,
     machine_info,
     optional_torch,
-    reset_peak,
-    rss_kib,
+    step_memory,
     summarize,
     time_alternating,
 )
@@ -255,22 +254,7 @@ def measure_memory(framework: str, wl: Workload, iters: int) -> dict[str, float]
         def step() -> None:
             torch_iteration(torch, nets, *samplers)
 
-    built = rss_kib()["VmRSS"]
-    reset_peak()
-    step()
-    first_peak = rss_kib()["VmHWM"]
-    warm = rss_kib()["VmRSS"]
-    reset_peak()
-    for _ in range(iters):
-        step()
-    peak = rss_kib()["VmHWM"]
-    return {
-        "rss_after_build_mib": built / 1024,
-        "first_iteration_mib": (first_peak - built) / 1024,
-        "rss_after_warmup_mib": warm / 1024,
-        "peak_growth_mib": (peak - warm) / 1024,
-        "peak_rss_mib": peak / 1024,
-    }
+    return step_memory(step, iters)
 
 
 def memory_in_subprocess(framework: str, workload: str, iters: int, cold_numba: bool = False) -> dict[str, float]:

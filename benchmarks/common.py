@@ -163,3 +163,24 @@ def reset_peak() -> None:
     """Set VmHWM back to the current VmRSS (Linux >= 4.0: writing 5 to clear_refs)."""
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
+
+
+def step_memory(step: Callable[[], Any], iters: int) -> dict[str, float]:
+    """Resident memory around ``step``: after the build (now), the first call's growth, and the peak
+    growth over ``iters`` further calls, which is what an iteration needs beyond what it keeps (MiB)."""
+    built = rss_kib()["VmRSS"]
+    reset_peak()
+    step()
+    first_peak = rss_kib()["VmHWM"]
+    warm = rss_kib()["VmRSS"]
+    reset_peak()
+    for _ in range(iters):
+        step()
+    peak = rss_kib()["VmHWM"]
+    return {
+        "rss_after_build_mib": built / 1024,
+        "first_iteration_mib": (first_peak - built) / 1024,
+        "rss_after_warmup_mib": warm / 1024,
+        "peak_growth_mib": (peak - warm) / 1024,
+        "peak_rss_mib": peak / 1024,
+    }

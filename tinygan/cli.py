@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import functools
 import math
 import sys
@@ -46,6 +45,7 @@ from tinygan.models import (
 from tinygan.optim import Adam
 from tinygan.runs import (
     RESUME_HELP,
+    RunFiles,
     UsageError,
     gan_trainer,
     resolve_steps,
@@ -320,7 +320,7 @@ def _build_trainer(settings: dict[str, Any], data: Dataset, steps: int, device: 
     return gan_trainer(step, G, D, g_optimizer, d_optimizer, steps, settings["lr_decay"])
 
 
-class _Run:
+class _Run(RunFiles):
     """One training run's outputs: the fixed noise batch, pictures, metrics.csv, checkpoints."""
 
     COLUMNS = ("step", "loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2")
@@ -358,17 +358,6 @@ class _Run:
         viz.save_scatter(samples, picture, self.data.centers, self.data.std, real=self.data.x[:1000], title=title)
         return result
 
-    def open_csv(self) -> None:
-        """Start metrics.csv with every row the trainer's history holds (all of them on resume)."""
-        self.csv_file = open(self.out / "metrics.csv", "w", newline="")  # noqa: SIM115 - closed in close()
-        self.csv = csv.DictWriter(self.csv_file, fieldnames=self.columns, extrasaction="ignore")
-        self.csv.writeheader()
-        self.csv.writerows(self.trainer.history)
-
-    def write_row(self, metrics: dict[str, Any]) -> None:
-        self.csv.writerow(metrics)
-        self.csv_file.flush()
-
     def save_checkpoint(self) -> None:
         self.trainer.save(self.out / "checkpoint.npz", extra={"settings": self.settings})
 
@@ -379,8 +368,6 @@ class _Run:
     def describe(metrics: dict[str, Any], total: int) -> str:
         return _describe(metrics, total)
 
-    def close(self) -> None:
-        self.csv_file.close()
 
 
 def _describe(metrics: dict[str, Any], total: int) -> str:

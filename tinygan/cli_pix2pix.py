@@ -13,7 +13,6 @@ and fake pairs, the L1 on fixed validation pairs at evaluation steps), ``samples
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import sys
 from pathlib import Path
@@ -30,7 +29,7 @@ from tinygan.gan.steps import l1_step, pix2pix_step
 from tinygan.gan.trainer import Trainer, sample
 from tinygan.models.pix2pix import PatchGANDiscriminator, PixelDiscriminator, UNetGenerator
 from tinygan.optim import Adam
-from tinygan.runs import UsageError, gan_trainer, resolve_steps, resume_settings, train_loop
+from tinygan.runs import RunFiles, UsageError, gan_trainer, resolve_steps, resume_settings, train_loop
 
 # Settings that shape a Pix2Pix run; saved in the checkpoint, and --resume and translate take
 # them from there.
@@ -224,7 +223,7 @@ def build_trainer(settings: dict[str, Any], train: PairedImages, steps: int, dev
 # ----------------------------------------------------------------------------- the run
 
 
-class Pix2PixRun:
+class Pix2PixRun(RunFiles):
     """A Pix2Pix run's outputs: pictures of fixed validation pairs, metrics.csv, checkpoints."""
 
     COLUMNS = ("step", "loss_d", "loss_d_real", "loss_d_fake", "loss_g", "loss_g_gan", "loss_g_l1", "d_real",
@@ -248,16 +247,6 @@ class Pix2PixRun:
         fake = sample(self.trainer.networks["generator"], self.val_A).numpy()
         viz.save_translation_grid(self.val_A.numpy(), fake, self.val_B, picture)
         return {"val_l1": float(np.abs(fake - self.val_B).mean())}
-
-    def open_csv(self) -> None:
-        self.csv_file = open(self.out / "metrics.csv", "w", newline="")  # noqa: SIM115 - closed in close()
-        self.csv = csv.DictWriter(self.csv_file, fieldnames=self.columns, extrasaction="ignore")
-        self.csv.writeheader()
-        self.csv.writerows(self.trainer.history)
-
-    def write_row(self, metrics: dict[str, Any]) -> None:
-        self.csv.writerow(metrics)
-        self.csv_file.flush()
 
     def save_checkpoint(self) -> None:
         extra = {"settings": self.settings, "data": self.data_info}
@@ -284,8 +273,6 @@ class Pix2PixRun:
             )
         return line + (f" | val L1 {metrics['val_l1']:.4f}" if "val_l1" in metrics else "")
 
-    def close(self) -> None:
-        self.csv_file.close()
 
 
 def train_pix2pix(args: argparse.Namespace) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import math
 import signal
 import sys
@@ -36,6 +37,32 @@ def linear_decay_schedulers(optimizers: Sequence[Optimizer], steps: int, decay_s
     factor = linear_decay(steps - decay_steps, decay_steps)
     names = ("g_scheduler", "d_scheduler")
     return {name: LambdaLR(opt, factor) for name, opt in zip(names, optimizers)}
+
+
+class RunFiles:
+    """What every run writes the same way: ``metrics.csv`` in ``self.out``, one row per step.
+
+    A model's run (``tinygan.cli._Run``, ``tinygan.cli_pix2pix.Pix2PixRun``) sets ``trainer``,
+    ``out`` and ``columns`` and adds its pictures and checkpoint contents.
+    """
+
+    trainer: Trainer
+    out: Path
+    columns: Sequence[str]
+
+    def open_csv(self) -> None:
+        """Start metrics.csv with every row the trainer's history holds (all of them on resume)."""
+        self.csv_file = open(self.out / "metrics.csv", "w", newline="")  # noqa: SIM115 - closed in close()
+        self.csv = csv.DictWriter(self.csv_file, fieldnames=self.columns, extrasaction="ignore")
+        self.csv.writeheader()
+        self.csv.writerows(self.trainer.history)
+
+    def write_row(self, metrics: dict[str, Any]) -> None:
+        self.csv.writerow(metrics)
+        self.csv_file.flush()
+
+    def close(self) -> None:
+        self.csv_file.close()
 
 
 def gan_trainer(step: Callable[[], dict[str, Any]], G: Module, D: Module, g_optimizer: Optimizer,
