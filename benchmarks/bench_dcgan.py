@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ from benchmarks.common import (  # noqa: E402
     step_memory,
     summarize,
     time_alternating,
+    timing_report,
 )
 from tinygan.models.dcgan import DCGANDiscriminator, DCGANGenerator  # noqa: E402
 from tinygan.optim import Adam  # noqa: E402
@@ -213,17 +214,7 @@ def time_workload(torch: Any, wl: Workload, args: argparse.Namespace) -> dict[st
     info = machine_info(torch)
     measure = "CPU time" if args.cpu_time else "wall clock"
     print(format_results(f"{wl.name} (batch {wl.batch}, float32, {args.threads} thread(s), {measure})", results, info))
-    report: dict[str, Any] = {
-        "workload": asdict(wl),
-        "measure": measure,
-        "results": results,
-        "samples_ms": samples,
-        "machine": info,
-        "parity": parity,
-    }
-    if "torch" in results:
-        report["ratio"] = results["tinygan"]["median"] / results["torch"]["median"]
-    return report
+    return timing_report(wl, measure, samples, info, parity)
 
 
 # ----------------------------------------------------------------------------- peak memory

@@ -47,7 +47,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,7 @@ from benchmarks.common import (  # noqa: E402
     step_memory,
     summarize,
     time_alternating,
+    timing_report,
 )
 from tinygan.gan.steps import pix2pix_step  # noqa: E402
 from tinygan.models.pix2pix import PatchGANDiscriminator, UNetGenerator  # noqa: E402
@@ -409,17 +410,7 @@ def time_workload(torch: Any, wl: Workload, args: argparse.Namespace) -> dict[st
     size = f"{wl.image_size}x{wl.image_size}"
     title = f"{wl.name} (batch {wl.batch}, {size}, float32, {args.threads} thread(s), {measure})"
     print(format_results(title, results, info))
-    report: dict[str, Any] = {
-        "workload": asdict(wl),
-        "measure": measure,
-        "results": results,
-        "samples_ms": samples,
-        "machine": info,
-        "parity": parity,
-    }
-    if "torch" in results:
-        report["ratio"] = results["tinygan"]["median"] / results["torch"]["median"]
-    return report
+    return timing_report(wl, measure, samples, info, parity)
 
 
 # ----------------------------------------------------------------------------- peak memory

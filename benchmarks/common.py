@@ -14,6 +14,7 @@ import os
 import platform
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -184,3 +185,21 @@ def step_memory(step: Callable[[], Any], iters: int) -> dict[str, float]:
         "peak_growth_mib": (peak - warm) / 1024,
         "peak_rss_mib": peak / 1024,
     }
+
+
+def timing_report(workload: Any, measure: str, samples: dict[str, list[float]], machine: dict[str, Any],
+                  parity: Any) -> dict[str, Any]:  # fmt: skip
+    """The JSON-able record of one timed workload: its settings, the per-framework summaries and
+    samples, the machine, the parity check, and tinygan / PyTorch when both ran."""
+    results = {name: summarize(s) for name, s in samples.items()}
+    report: dict[str, Any] = {
+        "workload": asdict(workload),
+        "measure": measure,
+        "results": results,
+        "samples_ms": samples,
+        "machine": machine,
+        "parity": parity,
+    }
+    if "torch" in results:
+        report["ratio"] = results["tinygan"]["median"] / results["torch"]["median"]
+    return report
