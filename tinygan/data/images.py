@@ -14,13 +14,13 @@ an image is read or written.
 
 from __future__ import annotations
 
-import os
-import secrets
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tinygan._files import atomic_write
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".ppm", ".pgm"})
 
@@ -127,18 +127,7 @@ def write_image(path: str | Path, array: np.ndarray) -> None:
         image = Image.frombytes("I;16", (array.shape[1], array.shape[0]), array.tobytes())
     else:
         image = Image.fromarray(np.ascontiguousarray(array))
-    # os.open rather than mkstemp: the file gets the usual umask permissions, not 0600.
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            image.save(f, format=fmt)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: image.save(f, format=fmt))
 
 
 def resize_image(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -45,7 +45,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -53,6 +52,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tinygan._files import atomic_write
 
 from ..paired import PairedImages
 from . import ct
@@ -204,21 +205,13 @@ def _read_cache(path: Path, params: dict[str, Any]) -> LDCTSlices | None:
 
 def _write_cache(path: Path, slices: LDCTSlices) -> None:
     """Store ``slices`` at ``path`` atomically; a failure only warns (the data are still returned)."""
-    tmp = None
+    arrays = {k: getattr(slices, k) for k in _ARRAYS}
+    params = np.array(json.dumps(slices.params, sort_keys=True))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            arrays = {k: getattr(slices, k) for k in _ARRAYS}
-            np.savez(f, params=np.array(json.dumps(slices.params, sort_keys=True)), **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is as readable as np.save's files
-        os.replace(tmp, path)
-        tmp = None
+        atomic_write(path, lambda f: np.savez(f, params=params, **arrays))
     except OSError as exc:
         warnings.warn(f"could not write the dataset cache {path}: {exc}", RuntimeWarning, stacklevel=3)
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
 
 
 def simulate_ldct(params: dict[str, Any]) -> LDCTSlices:

@@ -41,14 +41,15 @@ from __future__ import annotations
 import copy
 import math
 import os
-import secrets
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
+
+from tinygan._files import atomic_write
 
 __all__ = [
     "DicomSlice",
@@ -208,25 +209,6 @@ def _existing_file(path: str | os.PathLike[str], what: str) -> Path:
         raise FileNotFoundError(f"{what} file not found: {path}")
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder, not a {what} file")
-    return path
-
-
-def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
-    """Write through ``write(fileobj)`` to a temporary file next to ``path``, then rename it over."""
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    # os.open rather than mkstemp: the file gets the usual umask permissions, not 0600.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 
@@ -630,7 +612,7 @@ def write_dicom(
     def write(f: BinaryIO) -> None:
         pydicom.dcmwrite(f, ds, enforce_file_format=True)
 
-    return _atomic_write(path, write)
+    return atomic_write(path, write)
 
 
 # --------------------------------------------------------------------------------------------
@@ -731,7 +713,7 @@ def write_hu_png(path: str | os.PathLike[str], hu: np.ndarray, offset: int = 102
         )
     stored = np.clip(values, 0, 65535).astype("<u2")
     image = Image.frombytes("I;16", (stored.shape[1], stored.shape[0]), stored.tobytes())
-    return _atomic_write(path, lambda f: image.save(f, format=fmt))
+    return atomic_write(path, lambda f: image.save(f, format=fmt))
 
 
 def read_hu_png(path: str | os.PathLike[str], offset: int = 1024) -> np.ndarray:
