@@ -24,7 +24,7 @@ import tinygan
 from tinygan import backend, viz
 from tinygan.data import DATASETS, load_dataset
 from tinygan.data.images import is_image_file, read_image, write_image
-from tinygan.data.paired import PairedBatches, PairedImages, load_paired
+from tinygan.data.paired import PairedBatches, PairedImages, from_unit, load_paired, to_unit
 from tinygan.gan.steps import l1_step, pix2pix_step
 from tinygan.gan.trainer import Trainer, sample
 from tinygan.models.pix2pix import PatchGANDiscriminator, PixelDiscriminator, UNetGenerator
@@ -363,12 +363,10 @@ def _read_for_translation(path: Path, info: dict[str, Any]) -> _InputImage:
         from tinygan.data.medical.formats import read_dicom
 
         dicom = read_dicom(path)
-        lo, hi = info["a_range"]
-        unit = np.clip((dicom.hu - lo) / (hi - lo) * 2 - 1, -1, 1).astype(np.float32)[None]
+        unit = to_unit(dicom.hu, info["a_range"])[None]
         return _InputImage(_match_channels(unit, channels, path), "dicom", dicom=dicom)
     raw = read_image(path)
-    top = float(np.iinfo(raw.dtype).max)
-    unit = (raw.astype(np.float32) / top * 2 - 1)
+    unit = to_unit(raw, (0, np.iinfo(raw.dtype).max))  # 8-bit 0..255, 16-bit 0..65535
     unit = unit[None] if unit.ndim == 2 else unit.transpose(2, 0, 1)
     return _InputImage(_match_channels(unit, channels, path), "image", dtype=raw.dtype)
 
@@ -391,9 +389,8 @@ def _pad_to_multiple(x: np.ndarray, multiple: int) -> np.ndarray:
 def _write_translation(out: Path, path: Path, image: _InputImage, fake: np.ndarray, info: dict[str, Any],
                        fmt: str) -> Path:  # fmt: skip
     """Write G's output (C, H, W) in [-1, 1] next to the input's name, in the input's kind."""
-    lo, hi = info["b_range"]
     if image.kind == "dicom":
-        hu = (fake[0] + 1) / 2 * (hi - lo) + lo
+        hu = from_unit(fake[0], info["b_range"])
         if fmt == "png":
             from tinygan.data.medical.formats import write_hu_png
 
@@ -405,8 +402,7 @@ def _write_translation(out: Path, path: Path, image: _InputImage, fake: np.ndarr
         target = out / path.name
         write_dicom(target, hu, template=image.dicom)
         return target
-    top = np.iinfo(image.dtype).max
-    values = np.clip((fake + 1) / 2, 0, 1) * top
+    values = from_unit(np.clip(fake, -1, 1), (0, np.iinfo(image.dtype).max))
     array = values[0] if values.shape[0] == 1 else values[:3].transpose(1, 2, 0)
     target = out / (path.stem + ".png" if fmt == "png" or path.suffix.lower() in (".jpg", ".jpeg") else path.name)
     write_image(target, np.round(array).astype(image.dtype))

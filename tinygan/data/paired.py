@@ -37,6 +37,23 @@ _RANGES = {np.dtype(np.uint8): (0.0, 255.0), np.dtype(np.uint16): (0.0, 65535.0)
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, Pillow's convert("L")
 
 
+def to_unit(values: Any, value_range: tuple[float, float]) -> np.ndarray:
+    """Physical values to float32 [-1, 1] through the linear map sending ``value_range = (lo, hi)``
+    to (-1, 1), clipping what lies outside: how networks see images (8-bit, 16-bit, HU)."""
+    lo, hi = value_range
+    v = np.asarray(values, dtype=np.float64)
+    return np.clip((v - lo) * (2 / (hi - lo)) - 1, -1.0, 1.0).astype(np.float32)
+
+
+def from_unit(x: Any, value_range: tuple[float, float]) -> np.ndarray:
+    """The inverse of :func:`to_unit` (without the clip): [-1, 1] back to physical values, in
+    ``x``'s float precision (float32 at least)."""
+    lo, hi = value_range
+    x = np.asarray(x)
+    x = x.astype(np.result_type(x.dtype, np.float32), copy=False)
+    return (x + 1) * ((hi - lo) / 2) + lo
+
+
 @dataclass
 class PairedImages:
     """In-memory image pairs for image-to-image translation (A -> B).
@@ -92,20 +109,15 @@ class PairedImages:
         float32 in, float32 out (float64 stays float64); 16-bit values come back within a
         few thousandths of their integer, so ``np.rint`` recovers them exactly.
         """
-        lo, hi = self._range(side)
         if isinstance(x, Tensor):
             x = x.numpy()
         elif backend.device_of(x) == "cuda":
             x = backend.to_device(x, "cpu")
-        x = np.asarray(x)
-        x = x.astype(np.result_type(x.dtype, np.float32), copy=False)
-        return (x + 1) * ((hi - lo) / 2) + lo
+        return from_unit(x, self._range(side))
 
     def from_physical(self, v: Any, side: str = "a") -> np.ndarray:
         """Map physical values of ``side`` to float32 [-1, 1], clipping what lies outside its range."""
-        lo, hi = self._range(side)
-        v = np.asarray(v, dtype=np.float64)
-        return np.clip((v - lo) * (2 / (hi - lo)) - 1, -1.0, 1.0).astype(np.float32)
+        return to_unit(v, self._range(side))
 
     def subset(self, index: Any) -> PairedImages:
         """The pairs at ``index`` (int array, slice or boolean mask), e.g. a held-out split."""

@@ -55,7 +55,7 @@ import numpy as np
 
 from tinygan._files import atomic_write
 
-from ..paired import PairedImages
+from ..paired import PairedImages, from_unit, to_unit
 from . import ct
 from .mr import render_mr
 from .phantoms import FOV_CM, MIN_SIZE, labels_to_hu, make_phantoms
@@ -77,15 +77,12 @@ _PHANTOM, _TEXTURE, _CT_NOISE, _MR, _MR_TEXTURE = range(5)
 
 def hu_to_unit(hu: np.ndarray, hu_range: tuple[float, float] = HU_RANGE) -> np.ndarray:
     """CT numbers to float32 [-1, 1] through the linear window ``hu_range``, clipped."""
-    lo, hi = hu_range
-    x = (np.asarray(hu, dtype=np.float64) - lo) * (2.0 / (hi - lo)) - 1.0
-    return np.clip(x, -1.0, 1.0).astype(np.float32)
+    return to_unit(hu, hu_range)
 
 
 def unit_to_hu(x: np.ndarray, hu_range: tuple[float, float] = HU_RANGE) -> np.ndarray:
     """[-1, 1] values (e.g. a generator's output) back to HU, float32; the inverse of :func:`hu_to_unit`."""
-    lo, hi = hu_range
-    return ((np.asarray(x, dtype=np.float64) + 1.0) * ((hi - lo) / 2.0) + lo).astype(np.float32)
+    return from_unit(np.asarray(x, dtype=np.float64), hu_range).astype(np.float32)
 
 
 def cache_dir() -> Path:
