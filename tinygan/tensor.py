@@ -98,11 +98,13 @@ def _as_array(data: Any, dtype: Any = None, what: str = "tensor()") -> Any:
     if isinstance(data, (np.ndarray, np.generic)) or xp is not np:
         array = xp.asarray(data)
     else:
-        if isinstance(data, (list, tuple)) and (where := _ragged(data)):
-            raise ValueError(f"{what}: cannot make a tensor from nested lists of different lengths: {where}")
         try:
             array = np.asarray(data)
-        except ValueError as e:  # arrays of different shapes in a list
+        except ValueError as e:  # ragged nested lists, or arrays of different shapes in a list
+            if isinstance(data, (list, tuple)) and (where := _ragged(data)):  # walked only to name the spot
+                raise ValueError(
+                    f"{what}: cannot make a tensor from nested lists of different lengths: {where}"
+                ) from None
             raise ValueError(f"{what}: cannot make a tensor from {type(data).__name__} data: {e}") from None
         except (TypeError, OverflowError) as e:
             raise TypeError(f"{what}: cannot make a tensor from {type(data).__name__} data ({e})") from None

@@ -48,7 +48,7 @@ from tinygan.backend import get_array_module
 from tinygan.functional.elementwise import add
 from tinygan.functional.linalg import linear, matmul
 from tinygan.functional.shape import reshape
-from tinygan.kernels import conv_output_size
+from tinygan.kernels import conv_output_size  # noqa: F401 - the formula lives in kernels; re-exported beside its transpose
 from tinygan.tensor import Function, Tensor
 
 Pair = tuple[int, int]
@@ -101,13 +101,6 @@ class ConvGeometry:
     stride: Pair
     padding: Pair
     dilation: Pair
-
-    def output_size(self, size: Pair) -> Pair:
-        """The convolution's output (OH, OW) for an input of ``size`` (H, W)."""
-        oh, ow = (
-            conv_output_size(*args) for args in zip(size, self.kernel_size, self.stride, self.padding, self.dilation)
-        )
-        return oh, ow
 
     def covers(self, image_size: Pair) -> bool:
         """Whether the window is the whole unpadded image, so the output is 1x1 and im2col is a mere reshape."""
@@ -209,6 +202,8 @@ class ConvTranspose2d(Function):
             # unfold(dY), shared by both gradients; the crop is a no-op view except where an
             # output_padding >= stride (allowed below the dilation) leaves windows past the input's edge
             cols = self.geometry.unfold(dy)[..., :H, :W]
+            if not cols.flags.c_contiguous:  # the crop cut something: copy once, not once per gradient
+                cols = get_array_module(cols).ascontiguousarray(cols)
             if self.needs_input_grad[0]:
                 # the input gradient of a transposed convolution is the convolution of dY with the same weight
                 gx = _batch_major(_conv2d(dy, self.weight, self.geometry, cols=cols))

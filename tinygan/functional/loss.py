@@ -64,7 +64,8 @@ def _check_unit_interval(name: str, what: str, value: Any, hint: str = "") -> No
         data = np.asarray(data, dtype=np.float64)
     elif not hasattr(data, "dtype"):
         data = _as_array(data, what=name)
-    if data.size and not bool(((data >= 0) & (data <= 1)).all()):
+    # two reductions and no temporaries; min and max propagate NaN, which then fails both tests
+    if data.size and not (float(data.min()) >= 0 and float(data.max()) <= 1):
         raise ValueError(f"{name} needs {what} in [0, 1], got {_values(data)}{hint}")
 
 

@@ -14,7 +14,6 @@ import numpy as np
 
 from tinygan import _checks
 from tinygan import functional as F
-from tinygan.kernels import check_dtype
 from tinygan.nn.module import Module, Parameter
 from tinygan.tensor import Tensor
 
@@ -56,16 +55,17 @@ class _BatchNorm(Module):
             raise ValueError(f"{name} expects {self.input_description}, got shape {x.shape}")
         if x.shape[1] != self.num_features:
             raise ValueError(f"{name}({self.num_features}) got an input with {x.shape[1]} channels (shape {x.shape})")
-        check_dtype(name, "input", x.dtype)  # before the batch is counted
         momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            if self.momentum is None:  # cumulative moving average: the k-th batch gets weight 1/k
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+        counting = self.training and self.track_running_stats
+        if counting and self.momentum is None:  # cumulative moving average: the k-th batch gets weight 1/k
+            momentum = 1.0 / (float(self.num_batches_tracked.data) + 1)
         # batch statistics in training, and in evaluation when there are no running statistics
         use_batch_stats = self.training or self.running_mean is None
         running = (self.running_mean, self.running_var) if self.track_running_stats else (None, None)
-        return F.batch_norm(x, *running, self.weight, self.bias, use_batch_stats, momentum, self.eps)
+        out = F.batch_norm(x, *running, self.weight, self.bias, use_batch_stats, momentum, self.eps)
+        if counting:  # only a batch F.batch_norm accepted counts
+            self.num_batches_tracked.data += 1
+        return out
 
     def extra_repr(self) -> str:
         return (
