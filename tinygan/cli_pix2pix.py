@@ -226,10 +226,9 @@ def build_trainer(settings: dict[str, Any], train: PairedImages, steps: int, dev
 class Pix2PixRun(RunFiles):
     """A Pix2Pix run's outputs: pictures of fixed validation pairs, metrics.csv, checkpoints."""
 
-    COLUMNS = ("step", "loss_d", "loss_d_real", "loss_d_fake", "loss_g", "loss_g_gan", "loss_g_l1", "d_real",
+    columns = ("step", "loss_d", "loss_d_real", "loss_d_fake", "loss_g", "loss_g_gan", "loss_g_l1", "d_real",
                "d_fake", "val_l1")  # fmt: skip
     bar_keys = ("loss_d", "loss_g_gan", "loss_g_l1", "d_real", "d_fake")
-    columns = COLUMNS
 
     def __init__(self, trainer: Trainer, settings: dict[str, Any], data_info: dict[str, Any],
                  validation: PairedImages, out: Path, device: str) -> None:  # fmt: skip
@@ -239,13 +238,13 @@ class Pix2PixRun(RunFiles):
         if crop:  # the centre crop of the fixed pairs: what G sees during training
             top, left = (a.shape[2] - crop) // 2, (a.shape[3] - crop) // 2
             a, b = a[:, :, top : top + crop, left : left + crop], b[:, :, top : top + crop, left : left + crop]
-        self.val_A = tinygan.tensor(np.ascontiguousarray(a), device=device)
-        self.val_B = np.ascontiguousarray(b)
+        self.val_A_host, self.val_B = np.ascontiguousarray(a), np.ascontiguousarray(b)  # pictures read the host copy
+        self.val_A = tinygan.tensor(self.val_A_host, device=device)
 
     def evaluate(self, picture: Path) -> dict[str, Any]:
         """Rows of input | output | target for the validation pairs; returns their mean L1."""
         fake = sample(self.trainer.networks["generator"], self.val_A).numpy()
-        viz.save_translation_grid(self.val_A.numpy(), fake, self.val_B, picture)
+        viz.save_translation_grid(self.val_A_host, fake, self.val_B, picture)
         return {"val_l1": float(np.abs(fake - self.val_B).mean())}
 
     def save_checkpoint(self) -> None:
@@ -297,7 +296,7 @@ def train_pix2pix(args: argparse.Namespace) -> dict[str, Any]:
     if args.resume:
         trainer.load(checkpoint)
         print(f"resuming from step {trainer.step} of {checkpoint} (model, data and optimizer settings from it)")
-    n_params = sum(p.numpy().size for p in trainer.networks["generator"].parameters())
+    n_params = sum(p.numel() for p in trainer.networks["generator"].parameters())
     print(f"training Pix2Pix on {settings['data']} ({len(train)} pairs, {train.a.shape[1]} -> {train.b.shape[1]} "
           f"channels) for {args.steps} steps; G has {n_params:,} parameters; writing to {out}/")  # fmt: skip
     run = Pix2PixRun(trainer, settings, data_info, validation, out, args.device)

@@ -187,6 +187,9 @@ class PairedBatches:
         m = self.batch_size if m is None else m
         gen = random.generator()
         index = gen.integers(len(self.a), size=m)
+        if self.crop_size is None and not self.flip:  # whole images as they are: one plain gather
+            index = backend.to_device(index, self.device)
+            return Tensor(self.a[index]), Tensor(self.b[index])
         height, width = self.a.shape[2:]
         size_y, size_x = (height, width) if self.crop_size is None else (self.crop_size, self.crop_size)
         top = gen.integers(height - size_y + 1, size=m) if self.crop_size else np.zeros(m, dtype=np.int64)

@@ -11,8 +11,9 @@
 Only numpy is needed to import this package; scikit-image is imported when a CT is simulated.
 """
 
+from tinygan.metrics import ABDOMEN_WINDOW_HU as ABDOMEN_WINDOW  # the abdominal LDCT window, (-160, 240) HU
+
 from .ct import (
-    ABDOMEN_WINDOW,
     DEFAULT_ELECTRONIC_SIGMA,
     MU_WATER,
     SYSTEM_BLUR_PX,

@@ -43,8 +43,6 @@ MIN_COUNTS = 1.0  # detected counts are clipped to this before the log
 DEFAULT_ELECTRONIC_SIGMA = math.sqrt(10.0)  # counts; variance 10
 SYSTEM_BLUR_PX = 0.75  # Gaussian std of the scanner's point spread, in pixels
 FILTERS = ("ramp", "shepp-logan", "cosine", "hamming", "hann")
-# Display/metric window for abdominal CT (level 40, width 400), the one DESIGN.md names.
-ABDOMEN_WINDOW = (-160.0, 240.0)
 
 
 def _skimage_transform():

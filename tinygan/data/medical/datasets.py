@@ -24,7 +24,7 @@ cortical-bone pixels at full dose and 16% at low dose (128 px), for a soft-tissu
 only 1.5x finer: one unit here is 1536 HU, so the liver's 15 HU lesions are 0.01 and
 low-dose noise (~90 HU at 64 px) ~0.06 in [-1, 1], well resolved in float32. Only noise
 in air below -1024 is clipped. Metrics are meant to be computed in HU, in
-:data:`~tinygan.data.medical.ct.ABDOMEN_WINDOW`.
+:data:`~tinygan.metrics.ABDOMEN_WINDOW_HU`.
 
 **Cache.** The CT build (one radon and three FBPs per slice) is the slow part: 512 slices
 took 26-31 s at 64 px (101 views) and 77-150 s at 128 px (202 views) on a busy 2-core
