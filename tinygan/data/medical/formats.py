@@ -50,6 +50,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from tinygan._files import atomic_write
+from tinygan.data.images import write_image
 
 __all__ = [
     "DicomSlice",
@@ -694,9 +695,8 @@ def _hu_image_format(path: Path) -> str:
 def write_hu_png(path: str | os.PathLike[str], hu: np.ndarray, offset: int = 1024) -> Path:
     """Store the 2-D slice ``hu`` as 16-bit gray PNG or TIFF holding ``round(HU + offset)``, clipped
     to [0, 65535] (a warning says how many pixels were clipped). Atomic. Returns the path."""
-    Image = _import_pillow()
     path = Path(path)
-    fmt = _hu_image_format(path)
+    _hu_image_format(path)  # PNG or TIFF, checked before any work
     hu = np.asarray(hu)
     if hu.dtype.kind not in "biuf":
         raise TypeError(f"write_hu_png: hu must be a real numeric array, got dtype {hu.dtype}")
@@ -711,9 +711,8 @@ def write_hu_png(path: str | os.PathLike[str], hu: np.ndarray, offset: int = 102
             f"write_hu_png: {clipped} pixel(s) outside [{-offset}, {65535 - offset}] HU were clipped in {path}",
             stacklevel=2,
         )
-    stored = np.clip(values, 0, 65535).astype("<u2")
-    image = Image.frombytes("I;16", (stored.shape[1], stored.shape[0]), stored.tobytes())
-    return atomic_write(path, lambda f: image.save(f, format=fmt))
+    write_image(path, np.clip(values, 0, 65535).astype(np.uint16))  # 16-bit gray, atomically
+    return path
 
 
 def read_hu_png(path: str | os.PathLike[str], offset: int = 1024) -> np.ndarray:
