@@ -142,8 +142,6 @@ class Optimizer:
         new_groups = []
         for i, (own, saved) in enumerate(zip(self.param_groups, groups)):
             merged = {**own, **{k: v for k, v in saved.items() if k != "params"}}
-            if isinstance(merged.get("betas"), list):
-                merged["betas"] = tuple(merged["betas"])
             self._check_group(merged, f"{name}.load_state_dict, group {i}")
             new_groups.append(merged)
         new_state = {}
