@@ -1,8 +1,10 @@
 """Tensor, Function and reverse-mode differentiation.
 
 A ``Tensor`` wraps an array (``numpy.ndarray`` on the CPU, ``cupy.ndarray`` on a GPU). When an
-op runs on tensors that require gradients, the op's ``Function`` object remembers its inputs
-and becomes the output's ``grad_fn``; the tensors and functions form a graph. ``backward()``
+op runs on tensors that require gradients, the op's ``Function`` object remembers where each
+input's gradient goes (an ``Edge``: the leaf tensor, or the function that made the input) and
+becomes the output's ``grad_fn``; the functions form a graph. The graph holds no activation
+itself: each op saves only the arrays its backward needs. ``backward()``
 sorts that graph once (iteratively, so deep graphs hit no recursion limit), then walks it from
 the output back to the leaves, calling each function's ``backward`` with the gradient of its
 output and handing the results to its inputs.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -462,6 +464,17 @@ def _shape_args(args: Sequence[Any]) -> tuple[int, ...]:
 # ----------------------------------------------------------------------------- Function
 
 
+class Edge(NamedTuple):
+    """Where the gradient of one input of a function goes, as PyTorch's ``next_functions``:
+    into ``leaf.grad`` for a leaf tensor, else on to ``grad_fn``, the function that made
+    the input. ``shape`` and ``dtype`` are the input's, to check the gradient against."""
+
+    leaf: Tensor | None
+    grad_fn: Function | None
+    shape: tuple[int, ...]
+    dtype: Any
+
+
 class Function:
     """One differentiable op: ``forward`` on raw arrays, ``backward`` on raw arrays.
 
@@ -477,7 +490,7 @@ class Function:
     """
 
     needs_input_grad: tuple[bool, ...] = ()
-    inputs: tuple[Tensor, ...] = ()
+    edges: tuple[Edge | None, ...] = ()
     _freed = False
 
     def __call__(self, *inputs: Any) -> Tensor:
@@ -486,7 +499,12 @@ class Function:
         self.needs_input_grad = tuple(requires_grad and t.requires_grad for t in tensors)
         output = Tensor(self.forward(*(t.data for t in tensors)), requires_grad=requires_grad)
         if requires_grad:
-            self.inputs = tensors
+            # the graph keeps where each gradient goes, not the inputs: an intermediate
+            # activation stays alive only if some forward saved it for its backward
+            self.edges = tuple(
+                Edge(t if t.grad_fn is None else None, t.grad_fn, t.shape, t.dtype) if needed else None
+                for t, needed in zip(tensors, self.needs_input_grad)
+            )
             self.output = weakref.ref(output)  # weak: the graph must not keep outputs alive
             output.grad_fn = self
         return output
@@ -498,7 +516,7 @@ class Function:
         raise NotImplementedError
 
     def release(self) -> None:
-        """Drop saved arrays and inputs once backward has used them."""
+        """Drop saved arrays and edges once backward has used them."""
         self.__dict__.clear()
         self._freed = True
 
@@ -564,9 +582,9 @@ def _topological_order(root: Function) -> list[Function]:
                 "if you need to backward through it again"
             )
         stack.append((fn, True))
-        for x in fn.inputs:
-            if x.grad_fn is not None and x.requires_grad and id(x.grad_fn) not in visited:
-                stack.append((x.grad_fn, False))
+        for edge in fn.edges:
+            if edge is not None and edge.grad_fn is not None and id(edge.grad_fn) not in visited:
+                stack.append((edge.grad_fn, False))
     order.reverse()
     return order
 
@@ -589,21 +607,21 @@ def _run_backward(root: Function, grad: Any, retain_graph: bool) -> None:
         grads = fn.backward(grad_output)
         if not isinstance(grads, tuple):
             grads = (grads,)
-        for x, g, needed in zip(fn.inputs, grads, fn.needs_input_grad):
-            if not needed or g is None:
+        for edge, g in zip(fn.edges, grads):
+            if edge is None or g is None:
                 continue
-            if g.shape != x.shape:
+            if g.shape != edge.shape:
                 raise RuntimeError(
                     f"{type(fn).__name__}.backward returned a gradient of shape {g.shape} "
-                    f"for an input of shape {x.shape}"
+                    f"for an input of shape {edge.shape}"
                 )
-            if g.dtype != x.dtype:  # an op mixing float32 and float64: each input's grad keeps its dtype
-                g = g.astype(x.dtype)
-            if x.grad_fn is None:
-                x._accumulate(g.copy() if id(_owner(g)) in held else g)
+            if g.dtype != edge.dtype:  # an op mixing float32 and float64: each input's grad keeps its dtype
+                g = g.astype(edge.dtype)
+            if edge.leaf is not None:
+                edge.leaf._accumulate(g.copy() if id(_owner(g)) in held else g)
                 held[id(_owner(g))] = _owner(g)
             else:
-                key = id(x.grad_fn)
+                key = id(edge.grad_fn)
                 # no in-place +=: ``g`` may be the very array another input received
                 pending[key] = pending[key] + g if key in pending else g
         if not retain_graph:

@@ -26,31 +26,43 @@ def stable_softplus(x: Any) -> Any:
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-abs(x)))
 
 
+# ReLU and LeakyReLU save their output, not their input: y > 0 exactly where x > 0, and the
+# output is usually saved anyway by the next layer (a convolution keeps its input for its
+# weight gradient), so the input can be freed as soon as the forward pass moves on. PyTorch's
+# DCGAN gets the same effect from in-place activations.
+
+
 class ReLU(Function):
     def forward(self, x):
-        self.positive = x > 0
-        return x * self.positive
+        self.y = x * (x > 0)
+        return self.y
 
     def backward(self, g):
-        return g * self.positive
+        return g * (self.y > 0)
 
 
 class LeakyReLU(Function):
     def __init__(self, negative_slope: float) -> None:
         self.negative_slope = negative_slope
 
+    def _multiplier(self, a):
+        # 1 where a > 0, the slope elsewhere, built as (a > 0) * (1 - slope) + slope (exactly 1
+        # and the slope for slopes in [0, 2]): about 5x faster than xp.where, whose branches on
+        # the sign mispredict
+        slope = a.dtype.type(self.negative_slope)
+        m = (a > 0).astype(a.dtype)
+        m *= 1 - slope
+        m += slope
+        return m
+
     def forward(self, x):
-        # one multiplier array serves both passes: 1 where x > 0, the slope elsewhere, built as
-        # (x > 0) * (1 - slope) + slope (exactly 1 and the slope for slopes in [0, 2]), which is
-        # about 5x faster than xp.where with scalar branches
-        slope = x.dtype.type(self.negative_slope)
-        self.slope = (x > 0).astype(x.dtype)
-        self.slope *= 1 - slope
-        self.slope += slope
-        return x * self.slope
+        y = x * self._multiplier(x)
+        # with a slope >= 0, y > 0 exactly where x > 0, so the output serves (a negative slope flips signs)
+        self.sign = y if self.negative_slope >= 0 else x
+        return y
 
     def backward(self, g):
-        return g * self.slope
+        return g * self._multiplier(self.sign)
 
 
 class Sigmoid(Function):
@@ -101,12 +113,16 @@ class Dropout(Function):
         self.p = p
 
     def forward(self, x):
-        keep = random.random_array("uniform", x.shape, x.dtype, device_of(x))
-        self.scale = (keep >= self.p) * x.dtype.type(1 / (1 - self.p))
-        return x * self.scale
+        self.keep = random.random_array("uniform", x.shape, x.dtype, device_of(x)) >= self.p  # a byte a value
+        self.scale = x.dtype.type(1 / (1 - self.p))
+        y = x * self.keep
+        y *= self.scale
+        return y
 
     def backward(self, g):
-        return g * self.scale
+        dx = g * self.keep
+        dx *= self.scale
+        return dx
 
 
 def relu(x: Tensor) -> Tensor:

@@ -44,11 +44,11 @@ from typing import Any
 import numpy as np
 
 from tinygan import kernels
-from tinygan.backend import get_array_module
+from tinygan.backend import device_of, get_array_module
 from tinygan.functional.elementwise import add
 from tinygan.functional.linalg import linear, matmul
 from tinygan.functional.shape import reshape
-from tinygan.kernels import conv_output_size  # noqa: F401 - the formula lives in kernels; re-exported beside its transpose
+from tinygan.kernels import conv_output_size  # the formula lives in kernels; re-exported beside its transpose
 from tinygan.tensor import Function, Tensor
 
 Pair = tuple[int, int]
@@ -81,16 +81,27 @@ def _channel_major(a: Any) -> Any:
     return get_array_module(a).ascontiguousarray(a.transpose(1, 0, 2, 3))
 
 
-def _batch_major(a: Any, bias: Any = None) -> Any:
-    """(C, N, H, W) -> contiguous (N, C, H, W), adding a per-channel bias in the same copy."""
-    xp = get_array_module(a)
+def _batch_major(a: Any, out: Any, bias: Any = None) -> None:
+    """(C, N, H, W) -> ``out`` (N, C, H, W), adding a per-channel bias in the same copy."""
     view = a.transpose(1, 0, 2, 3)
-    out = xp.empty(view.shape, dtype=a.dtype)
     if bias is None:
         out[...] = view
     else:
-        xp.add(view, bias.reshape(1, -1, 1, 1), out=out)
-    return out
+        get_array_module(a).add(view, bias.reshape(1, -1, 1, 1), out=out)
+
+
+# The columns are KH*KW/stride^2 times bigger than the image they come from: a whole DCGAN batch
+# unfolds into 16 MB at its widest layer. So both ops run over the batch a few samples at a time
+# (``_sample_groups``): each group's columns, and its channel-major copies, stay within this many
+# bytes, a transient that also stays in the CPU's cache from im2col to the GEMM that reads it. A
+# GPU has the memory and prefers fewer, bigger launches.
+COLUMN_BUDGET_BYTES = {"cpu": 4 * 2**20, "cuda": 1024 * 2**20}
+
+
+def _sample_groups(batch: int, column_bytes_per_sample: int, device: str) -> list[slice]:
+    """Consecutive slices of the batch whose columns each fit ``COLUMN_BUDGET_BYTES`` (at least one sample each)."""
+    size = max(1, COLUMN_BUDGET_BYTES[device] // max(1, column_bytes_per_sample))
+    return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,11 @@ class ConvGeometry:
     def covers(self, image_size: Pair) -> bool:
         """Whether the window is the whole unpadded image, so the output is 1x1 and im2col is a mere reshape."""
         return self.padding == (0, 0) and self.dilation == (1, 1) and tuple(image_size) == self.kernel_size
+
+    def output_size(self, image_size: Pair) -> Pair:
+        """The grid of windows over an image of ``image_size``: the convolution's output (OH, OW)."""
+        return tuple(conv_output_size(*args) for args in zip(image_size, self.kernel_size, self.stride,
+                                                              self.padding, self.dilation))  # fmt: skip
 
     def unfold(self, image: Any) -> Any:
         """im2col: channel-major images (C, N, H, W) -> their columns (C, KH, KW, N, OH, OW)."""
@@ -149,32 +165,53 @@ def _weight_gradient(image: Any, cols: Any) -> Any:
     return (image.reshape(A, -1) @ cols.reshape(B * KH * KW, -1).T).reshape(A, B, KH, KW)
 
 
+def _add(total: Any, part: Any) -> Any:
+    """Sum the weight gradients of the sample groups: ``part`` when it is the first."""
+    if total is None:
+        return part
+    total += part
+    return total
+
+
 # ----------------------------------------------------------------------------- conv2d
 
 
 class Conv2d(Function):
-    """Y = conv2d(X, W) + b; backward: dX = conv_transpose2d(dY, W), dW = dY @ unfold(X)^T, db = sum(dY)."""
+    """Y = conv2d(X, W) + b; backward: dX = conv_transpose2d(dY, W), dW = dY @ unfold(X)^T, db = sum(dY).
+
+    Each runs over the batch in sample groups (``_sample_groups``); dW sums over the groups.
+    """
 
     def __init__(self, geometry: ConvGeometry) -> None:
         self.geometry = geometry
 
     def forward(self, x, weight, bias=None):
         # keep only what backward will use: X for dW, W for dX
-        self.input_size = x.shape[2:]
+        self.input_shape = x.shape
         self.x = x if self.needs_input_grad[1] else None
         self.weight = weight if self.needs_input_grad[0] else None
-        return _batch_major(_conv2d(_channel_major(x), weight, self.geometry), bias)
+        N, C, H, W = x.shape
+        OH, OW = self.geometry.output_size((H, W))
+        KH, KW = self.geometry.kernel_size
+        self.groups = _sample_groups(N, C * KH * KW * OH * OW * x.itemsize, device_of(x))
+        y = get_array_module(x).empty((N, weight.shape[0], OH, OW), dtype=x.dtype)
+        for group in self.groups:
+            _batch_major(_conv2d(_channel_major(x[group]), weight, self.geometry), y[group], bias)
+        return y
 
     def backward(self, g):
-        dy = _channel_major(g)  # (OC, N, OH, OW)
-        gx = gw = gb = None
-        if self.needs_input_grad[0]:
-            # the input gradient of a convolution is the transposed convolution of dY with the same weight
-            gx = _batch_major(_conv_transpose2d(dy, self.weight, self.geometry, self.input_size))
-        if self.needs_input_grad[1]:
-            gw = _weight_gradient(dy, self.geometry.unfold(_channel_major(self.x)))
+        xp = get_array_module(g)
+        gx = xp.empty(self.input_shape, dtype=g.dtype) if self.needs_input_grad[0] else None
+        gw = gb = None
+        for group in self.groups:
+            dy = _channel_major(g[group])  # (OC, n, OH, OW)
+            if self.needs_input_grad[0]:
+                # the input gradient of a convolution is the transposed convolution of dY with the same weight
+                _batch_major(_conv_transpose2d(dy, self.weight, self.geometry, self.input_shape[2:]), gx[group])
+            if self.needs_input_grad[1]:
+                gw = _add(gw, _weight_gradient(dy, self.geometry.unfold(_channel_major(self.x[group]))))
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
-            gb = dy.reshape(dy.shape[0], -1).sum(axis=1)
+            gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb
 
 
@@ -182,35 +219,47 @@ class Conv2d(Function):
 
 
 class ConvTranspose2d(Function):
-    """Y = conv_transpose2d(X, W) + b; backward: dX = conv2d(dY, W), dW = X @ unfold(dY)^T, db = sum(dY)."""
+    """Y = conv_transpose2d(X, W) + b; backward: dX = conv2d(dY, W), dW = X @ unfold(dY)^T, db = sum(dY).
+
+    Each runs over the batch in sample groups (``_sample_groups``); dW sums over the groups.
+    """
 
     def __init__(self, geometry: ConvGeometry, output_size: Pair) -> None:
         self.geometry = geometry
         self.output_size = output_size
 
     def forward(self, x, weight, bias=None):
-        self.input_size = x.shape[2:]
+        self.input_shape = x.shape
         self.x = x if self.needs_input_grad[1] else None
         self.weight = weight if self.needs_input_grad[0] else None
-        return _batch_major(_conv_transpose2d(_channel_major(x), weight, self.geometry, self.output_size), bias)
+        N, _, H, W = x.shape
+        OC, KH, KW = weight.shape[1:]
+        self.groups = _sample_groups(N, OC * KH * KW * H * W * x.itemsize, device_of(x))
+        y = get_array_module(x).empty((N, OC, *self.output_size), dtype=x.dtype)
+        for group in self.groups:
+            _batch_major(_conv_transpose2d(_channel_major(x[group]), weight, self.geometry, self.output_size),
+                         y[group], bias)  # fmt: skip
+        return y
 
     def backward(self, g):
-        H, W = self.input_size
-        dy = _channel_major(g)  # (OC, N, OH, OW)
-        gx = gw = gb = None
-        if self.needs_input_grad[0] or self.needs_input_grad[1]:
+        xp = get_array_module(g)
+        H, W = self.input_shape[2:]
+        gx = xp.empty(self.input_shape, dtype=g.dtype) if self.needs_input_grad[0] else None
+        gw = gb = None
+        for group in self.groups if self.needs_input_grad[0] or self.needs_input_grad[1] else ():
+            dy = _channel_major(g[group])  # (OC, n, OH, OW)
             # unfold(dY), shared by both gradients; the crop is a no-op view except where an
             # output_padding >= stride (allowed below the dilation) leaves windows past the input's edge
             cols = self.geometry.unfold(dy)[..., :H, :W]
             if not cols.flags.c_contiguous:  # the crop cut something: copy once, not once per gradient
-                cols = get_array_module(cols).ascontiguousarray(cols)
+                cols = xp.ascontiguousarray(cols)
             if self.needs_input_grad[0]:
                 # the input gradient of a transposed convolution is the convolution of dY with the same weight
-                gx = _batch_major(_conv2d(dy, self.weight, self.geometry, cols=cols))
+                _batch_major(_conv2d(dy, self.weight, self.geometry, cols=cols), gx[group])
             if self.needs_input_grad[1]:
-                gw = _weight_gradient(_channel_major(self.x), cols)
+                gw = _add(gw, _weight_gradient(_channel_major(self.x[group]), cols))
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
-            gb = dy.reshape(dy.shape[0], -1).sum(axis=1)
+            gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb
 
 
