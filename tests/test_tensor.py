@@ -88,6 +88,29 @@ def test_leaf_gradients_share_no_memory_with_each_other_or_the_caller():
     assert not any(np.shares_memory(x.grad.data, grad) for x in (a, b, c))
 
 
+def test_a_leaf_used_many_times_accumulates_in_place_without_touching_other_arrays():
+    """A weight used by several ops (D on real and on fake data) gets one gradient array that
+    later gradients are added into; nothing else may see that array change."""
+    w, b = leaf(np.arange(6.0).reshape(2, 3)), leaf(np.ones(3))
+    xs = [np.full((4, 2), k + 1.0) for k in range(3)]
+    kept = []  # arrays the user holds from an earlier backward must not change under them
+    w.backward(np.ones((2, 3)))
+    kept.append((w.grad, w.grad.data.copy()))
+    loss = sum(((tinygan.tensor(x) @ w) + b).sum() for x in xs)
+    loss.backward()
+    expected = np.ones((2, 3)) + sum(x.sum(axis=0)[:, None] * np.ones((1, 3)) for x in xs)
+    np.testing.assert_allclose(w.grad.numpy(), expected)
+    np.testing.assert_allclose(b.grad.numpy(), np.full(3, 3 * 4.0))
+    for tensor, values in kept:
+        np.testing.assert_array_equal(tensor.data, values)
+    # the same array returned for two inputs (Add) or a view of one (Reshape) is copied before any in-place add
+    p, q = leaf(np.zeros(4)), leaf(np.zeros(4))
+    (p + q + p + q.reshape(2, 2).reshape(4)).sum().backward()
+    np.testing.assert_array_equal(p.grad.numpy(), 2)
+    np.testing.assert_array_equal(q.grad.numpy(), 2)
+    assert not np.shares_memory(p.grad.data, q.grad.data)
+
+
 @pytest.mark.parametrize("retain_graph", [False, True])
 def test_backward_through_a_10000_op_chain_needs_no_recursion(retain_graph):
     x = leaf([1.0, 2.0])

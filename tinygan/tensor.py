@@ -596,6 +596,10 @@ def _run_backward(root: Function, grad: Any, retain_graph: bool) -> None:
     # changing one .grad in place (gradient clipping, say) cannot change another; the values keep
     # those arrays alive, so a freed array's id cannot be reused by a new gradient and look shared
     held: dict[int, Any] = {id(_owner(grad)): _owner(grad)}
+    # leaves whose .grad array this backward made and no one else has seen: later gradients are
+    # added into it in place, as PyTorch's AccumulateGrad does, instead of allocating a third
+    # array (a weight shared by D's real and fake passes needs two of its size, not three)
+    owned: set[int] = set()
     for fn in _topological_order(root):
         grad_output = pending.pop(id(fn), None)
         if grad_output is None:  # nothing downstream depends on this output
@@ -618,14 +622,39 @@ def _run_backward(root: Function, grad: Any, retain_graph: bool) -> None:
             if g.dtype != edge.dtype:  # an op mixing float32 and float64: each input's grad keeps its dtype
                 g = g.astype(edge.dtype)
             if edge.leaf is not None:
-                edge.leaf._accumulate(g.copy() if id(_owner(g)) in held else g)
-                held[id(_owner(g))] = _owner(g)
+                # a retained graph may hand out its saved arrays again: trust no gradient to be fresh then
+                fresh = not retain_graph and _is_fresh(g, grad_output, grads)
+                _accumulate_leaf(edge.leaf, g, owned, held, fresh)
             else:
                 key = id(edge.grad_fn)
                 # no in-place +=: ``g`` may be the very array another input received
                 pending[key] = pending[key] + g if key in pending else g
         if not retain_graph:
             fn.release()
+
+
+def _is_fresh(g: Any, grad_output: Any, grads: tuple[Any, ...]) -> bool:
+    """Whether the gradient ``g`` that a backward returned is an array of its own: not a view
+    of any array, so not of the incoming gradient (as Add's and Reshape's are), and not
+    returned, itself or a view of it, for another input too."""
+    return g.base is None and g is not grad_output and sum(x is not None and _owner(x) is g for x in grads) == 1
+
+
+def _accumulate_leaf(leaf: Tensor, g: Any, owned: set[int], held: dict[int, Any], fresh: bool) -> None:
+    """Add ``g`` into ``leaf.grad``: in place when this backward owns the array, else as
+    ``Tensor._accumulate`` does; another leaf's (or the caller's) array is copied first."""
+    if id(leaf) in owned:
+        leaf.grad.data += g
+        return
+    shared = id(_owner(g)) in held
+    had_grad = leaf.grad is not None
+    leaf._accumulate(g.copy() if shared else g)
+    array = leaf.grad.data
+    for a in (g, array):
+        held[id(_owner(a))] = _owner(a)
+    # ours if it was made here (a copy or a sum) or is a fresh array nothing else refers to
+    if array.base is None and getattr(array.flags, "writeable", True) and (shared or had_grad or fresh):
+        owned.add(id(leaf))
 
 
 def _owner(array: Any) -> Any:

@@ -37,7 +37,7 @@ layer), unfolding is only a reshape, and the op is computed as the matrix produc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,18 +90,29 @@ def _batch_major(a: Any, out: Any, bias: Any = None) -> None:
         get_array_module(a).add(view, bias.reshape(1, -1, 1, 1), out=out)
 
 
-# The columns are KH*KW/stride^2 times bigger than the image they come from: a whole DCGAN batch
-# unfolds into 16 MB at its widest layer. So both ops run over the batch a few samples at a time
-# (``_sample_groups``): each group's columns, and its channel-major copies, stay within this many
-# bytes, a transient that also stays in the CPU's cache from im2col to the GEMM that reads it. A
-# GPU has the memory and prefers fewer, bigger launches.
+# The columns are KH*KW/stride^2 times bigger than the image they come from: a DCGAN batch unfolds
+# into 16 MB at its widest layer, Pix2Pix's last 70x70 discriminator layer into 28 MB for one
+# 256x256 image. So the ops unfold a few samples at a time (the Functions' sample groups) and,
+# where one sample is still too big, a few channels at a time (the array ops below): every
+# block of columns, and the channel-major copies around it, stays within this many bytes, a
+# transient that also stays in the CPU's cache from im2col to the GEMM that reads it. A GPU has
+# the memory and prefers fewer, bigger launches.
 COLUMN_BUDGET_BYTES = {"cpu": 4 * 2**20, "cuda": 1024 * 2**20}
 
 
-def _sample_groups(batch: int, column_bytes_per_sample: int, device: str) -> list[slice]:
-    """Consecutive slices of the batch whose columns each fit ``COLUMN_BUDGET_BYTES`` (at least one sample each)."""
-    size = max(1, COLUMN_BUDGET_BYTES[device] // max(1, column_bytes_per_sample))
-    return [slice(start, min(start + size, batch)) for start in range(0, batch, size)]
+def _blocks(count: int, column_bytes_each: int, device: str) -> list[slice]:
+    """Consecutive slices of ``range(count)`` (samples or channels) whose columns each fit
+    ``COLUMN_BUDGET_BYTES`` (at least one item each)."""
+    size = max(1, COLUMN_BUDGET_BYTES[device] // max(1, column_bytes_each))
+    return [slice(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _add(total: Any, part: Any) -> Any:
+    """Sum the parts of a product computed block by block: ``part`` itself when it is the first."""
+    if total is None:
+        return part
+    total += part
+    return total
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,20 @@ class ConvGeometry:
         """im2col: channel-major images (C, N, H, W) -> their columns (C, KH, KW, N, OH, OW)."""
         return kernels.for_array(image).im2col(image, self.kernel_size, self.stride, self.padding, self.dilation)
 
+    def unfold_blocks(self, image: Any, grid: Pair | None = None) -> Iterator[tuple[slice, Any]]:
+        """im2col a block of channels at a time: (channels, their columns (c, KH, KW, N, GH, GW))
+        pairs covering ``image`` (C, N, H, W). ``grid`` (GH, GW) keeps only the first windows: the
+        grid of a transposed convolution's input, which can be smaller than the one its output
+        allows where an output_padding >= stride (allowed below the dilation) leaves windows past it."""
+        C, N, H, W = image.shape
+        GH, GW = grid or self.output_size((H, W))
+        KH, KW = self.kernel_size
+        for block in _blocks(C, KH * KW * N * GH * GW * image.itemsize, device_of(image)):
+            cols = self.unfold(image[block])[..., :GH, :GW]
+            if not cols.flags.c_contiguous:  # the crop cut something: copy once, not once per use
+                cols = get_array_module(cols).ascontiguousarray(cols)
+            yield block, cols
+
     def fold(self, cols: Any, image_size: Pair) -> Any:
         """col2im: columns (C, KH, KW, N, GH, GW) -> channel-major images (C, N, *image_size)."""
         return kernels.for_array(cols).col2im(cols, image_size, self.stride, self.padding, self.dilation)
@@ -133,44 +158,62 @@ class ConvGeometry:
 
 # ----------------------------------------------------------------------------- the two ops on arrays
 # Channel-major arrays in and out, no bias: what both Functions' forwards and backwards call.
+# Read each with one block: the loops over blocks only bound the memory (see COLUMN_BUDGET_BYTES).
 
 
-def _conv2d(x: Any, weight: Any, geometry: ConvGeometry, cols: Any = None) -> Any:
+def _conv2d_block(weight: Any, block: slice, cols: Any) -> Any:
+    """What input channels ``block`` contribute to conv2d: W2[:, block] @ their columns,
+    weight (OC, C, KH, KW), cols (c, KH, KW, N, OH, OW) -> (OC, N*OH*OW)."""
+    N, OH, OW = cols.shape[3:]
+    return weight[:, block].reshape(weight.shape[0], -1) @ cols.reshape(-1, N * OH * OW)
+
+
+def _conv2d(x: Any, weight: Any, geometry: ConvGeometry) -> Any:
     """conv2d: x (C, N, H, W), weight (OC, C, KH, KW) -> (OC, N, OH, OW).
 
-    One GEMM, W2 (OC, C*KH*KW) @ unfold(x) (C*KH*KW, N*OH*OW). ``cols`` is ``geometry.unfold(x)``
-    (possibly cropped to fewer windows) when the caller has it already.
+    One GEMM, W2 (OC, C*KH*KW) @ unfold(x) (C*KH*KW, N*OH*OW), summed over blocks of input channels.
     """
-    cols = geometry.unfold(x) if cols is None else cols
-    N, OH, OW = cols.shape[3:]
-    OC = weight.shape[0]
-    return (weight.reshape(OC, -1) @ cols.reshape(-1, N * OH * OW)).reshape(OC, N, OH, OW)
+    y = None
+    for block, cols in geometry.unfold_blocks(x):
+        y = _add(y, _conv2d_block(weight, block, cols))
+    return y.reshape(weight.shape[0], *cols.shape[3:])
 
 
 def _conv_transpose2d(x: Any, weight: Any, geometry: ConvGeometry, output_size: Pair) -> Any:
     """conv_transpose2d: x (C, N, H, W), weight (C, OC, KH, KW) -> (OC, N, *output_size).
 
-    One GEMM, W2^T (OC*KH*KW, C) @ x (C, N*H*W), whose columns are folded back onto the image.
+    One GEMM, W2^T (OC*KH*KW, C) @ x (C, N*H*W), whose columns are folded back onto the image,
+    a block of output channels at a time.
     """
     C, N, H, W = x.shape
-    OC = weight.shape[1]
-    cols = weight.reshape(C, -1).T @ x.reshape(C, -1)
-    return geometry.fold(cols.reshape(OC, *geometry.kernel_size, N, H, W), output_size)
+    OC, KH, KW = weight.shape[1:]
+    blocks = _blocks(OC, KH * KW * N * H * W * x.itemsize, device_of(x))
+    y = get_array_module(x).empty((OC, N, *output_size), dtype=x.dtype) if len(blocks) > 1 else None
+    for block in blocks:
+        cols = weight[:, block].reshape(C, -1).T @ x.reshape(C, -1)
+        image = geometry.fold(cols.reshape(-1, KH, KW, N, H, W), output_size)
+        if y is None:  # one block: the whole image
+            return image
+        y[block] = image
+    return y
 
 
-def _weight_gradient(image: Any, cols: Any) -> Any:
-    """Both ops' weight gradient: ``image`` (A, N, GH, GW) against ``cols`` (B, KH, KW, N, GH, GW),
-    the columns of the other image on the same grid of windows -> (A, B, KH, KW), one GEMM."""
-    A, B, KH, KW = image.shape[0], *cols.shape[:3]
-    return (image.reshape(A, -1) @ cols.reshape(B * KH * KW, -1).T).reshape(A, B, KH, KW)
+def _weight_gradient_block(image: Any, cols: Any, out: Any) -> None:
+    """``out`` (A, b, KH, KW) = ``image`` (A, N, GH, GW) @ ``cols`` (b, KH, KW, N, GH, GW)^T: the
+    weight gradient of the b channels whose columns these are, one GEMM written straight into ``out``."""
+    A = image.shape[0]
+    rows = image.reshape(A, -1)
+    get_array_module(image).matmul(rows, cols.reshape(-1, rows.shape[1]).T, out=out.reshape(A, -1))  # a view
 
 
-def _add(total: Any, part: Any) -> Any:
-    """Sum the weight gradients of the sample groups: ``part`` when it is the first."""
-    if total is None:
-        return part
-    total += part
-    return total
+def _weight_gradient(image: Any, blocks: Iterable[tuple[slice, Any]], weight_shape: tuple[int, ...]) -> Any:
+    """Both ops' weight gradient: ``image`` (A, N, GH, GW) against the columns of the other image
+    on the same grid of windows, in (channels, cols) blocks of its B channels -> ``weight_shape``
+    (A, B, KH, KW)."""
+    gw = get_array_module(image).empty(weight_shape, dtype=image.dtype)
+    for block, cols in blocks:
+        _weight_gradient_block(image, cols, gw[:, block])
+    return gw
 
 
 # ----------------------------------------------------------------------------- conv2d
@@ -179,7 +222,7 @@ def _add(total: Any, part: Any) -> Any:
 class Conv2d(Function):
     """Y = conv2d(X, W) + b; backward: dX = conv_transpose2d(dY, W), dW = dY @ unfold(X)^T, db = sum(dY).
 
-    Each runs over the batch in sample groups (``_sample_groups``); dW sums over the groups.
+    Each runs over the batch in groups of samples (see ``COLUMN_BUDGET_BYTES``); dW sums over them.
     """
 
     def __init__(self, geometry: ConvGeometry) -> None:
@@ -187,21 +230,20 @@ class Conv2d(Function):
 
     def forward(self, x, weight, bias=None):
         # keep only what backward will use: X for dW, W for dX
-        self.input_shape = x.shape
+        self.input_shape, self.weight_shape = x.shape, weight.shape
         self.x = x if self.needs_input_grad[1] else None
         self.weight = weight if self.needs_input_grad[0] else None
         N, C, H, W = x.shape
         OH, OW = self.geometry.output_size((H, W))
         KH, KW = self.geometry.kernel_size
-        self.groups = _sample_groups(N, C * KH * KW * OH * OW * x.itemsize, device_of(x))
+        self.groups = _blocks(N, C * KH * KW * OH * OW * x.itemsize, device_of(x))
         y = get_array_module(x).empty((N, weight.shape[0], OH, OW), dtype=x.dtype)
         for group in self.groups:
             _batch_major(_conv2d(_channel_major(x[group]), weight, self.geometry), y[group], bias)
         return y
 
     def backward(self, g):
-        xp = get_array_module(g)
-        gx = xp.empty(self.input_shape, dtype=g.dtype) if self.needs_input_grad[0] else None
+        gx = get_array_module(g).empty(self.input_shape, dtype=g.dtype) if self.needs_input_grad[0] else None
         gw = gb = None
         for group in self.groups:
             dy = _channel_major(g[group])  # (OC, n, OH, OW)
@@ -209,7 +251,8 @@ class Conv2d(Function):
                 # the input gradient of a convolution is the transposed convolution of dY with the same weight
                 _batch_major(_conv_transpose2d(dy, self.weight, self.geometry, self.input_shape[2:]), gx[group])
             if self.needs_input_grad[1]:
-                gw = _add(gw, _weight_gradient(dy, self.geometry.unfold(_channel_major(self.x[group]))))
+                cols = self.geometry.unfold_blocks(_channel_major(self.x[group]))
+                gw = _add(gw, _weight_gradient(dy, cols, self.weight_shape))
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb
@@ -221,7 +264,7 @@ class Conv2d(Function):
 class ConvTranspose2d(Function):
     """Y = conv_transpose2d(X, W) + b; backward: dX = conv2d(dY, W), dW = X @ unfold(dY)^T, db = sum(dY).
 
-    Each runs over the batch in sample groups (``_sample_groups``); dW sums over the groups.
+    Each runs over the batch in groups of samples (see ``COLUMN_BUDGET_BYTES``); dW sums over them.
     """
 
     def __init__(self, geometry: ConvGeometry, output_size: Pair) -> None:
@@ -229,12 +272,12 @@ class ConvTranspose2d(Function):
         self.output_size = output_size
 
     def forward(self, x, weight, bias=None):
-        self.input_shape = x.shape
+        self.input_shape, self.weight_shape = x.shape, weight.shape
         self.x = x if self.needs_input_grad[1] else None
         self.weight = weight if self.needs_input_grad[0] else None
         N, _, H, W = x.shape
         OC, KH, KW = weight.shape[1:]
-        self.groups = _sample_groups(N, OC * KH * KW * H * W * x.itemsize, device_of(x))
+        self.groups = _blocks(N, OC * KH * KW * H * W * x.itemsize, device_of(x))
         y = get_array_module(x).empty((N, OC, *self.output_size), dtype=x.dtype)
         for group in self.groups:
             _batch_major(_conv_transpose2d(_channel_major(x[group]), weight, self.geometry, self.output_size),
@@ -243,21 +286,24 @@ class ConvTranspose2d(Function):
 
     def backward(self, g):
         xp = get_array_module(g)
-        H, W = self.input_shape[2:]
+        C, H, W = self.input_shape[1:]
         gx = xp.empty(self.input_shape, dtype=g.dtype) if self.needs_input_grad[0] else None
         gw = gb = None
         for group in self.groups if self.needs_input_grad[0] or self.needs_input_grad[1] else ():
             dy = _channel_major(g[group])  # (OC, n, OH, OW)
-            # unfold(dY), shared by both gradients; the crop is a no-op view except where an
-            # output_padding >= stride (allowed below the dilation) leaves windows past the input's edge
-            cols = self.geometry.unfold(dy)[..., :H, :W]
-            if not cols.flags.c_contiguous:  # the crop cut something: copy once, not once per gradient
-                cols = xp.ascontiguousarray(cols)
+            x = _channel_major(self.x[group]) if self.needs_input_grad[1] else None
+            gx_group = None
+            gw_group = xp.empty(self.weight_shape, dtype=g.dtype) if self.needs_input_grad[1] else None
+            for block, cols in self.geometry.unfold_blocks(dy, grid=(H, W)):  # each block serves both gradients
+                if self.needs_input_grad[0]:
+                    # the input gradient of a transposed convolution is the convolution of dY with the same weight
+                    gx_group = _add(gx_group, _conv2d_block(self.weight, block, cols))
+                if self.needs_input_grad[1]:
+                    _weight_gradient_block(x, cols, gw_group[:, block])
             if self.needs_input_grad[0]:
-                # the input gradient of a transposed convolution is the convolution of dY with the same weight
-                _batch_major(_conv2d(dy, self.weight, self.geometry, cols=cols), gx[group])
+                _batch_major(gx_group.reshape(C, -1, H, W), gx[group])
             if self.needs_input_grad[1]:
-                gw = _add(gw, _weight_gradient(_channel_major(self.x[group]), cols))
+                gw = _add(gw, gw_group)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb
