@@ -84,8 +84,16 @@ def test_sgd_matches_pytorchs_update_rule(options):
         np.testing.assert_allclose(p.numpy(), expected, rtol=1e-12, atol=1e-14)
 
 
+@pytest.fixture(params=["numpy", "fused"])
+def adam_path(request, monkeypatch):
+    """Run Adam's update through the NumPy expression or the fused Numba loop (which takes
+    parameters of ``_FUSED_MIN_SIZE`` elements and more; these test problems are smaller)."""
+    monkeypatch.setattr(optim, "_FUSED_MIN_SIZE", 0 if request.param == "fused" else 1 << 62)
+    return request.param
+
+
 @pytest.mark.parametrize("options", ADAM_OPTIONS, ids=str)
-def test_adam_matches_pytorchs_update_rule(options):
+def test_adam_matches_pytorchs_update_rule(options, adam_path):
     initial, grads = problem()
     params, _ = run(optim.Adam, options, initial, grads)
     for p, expected in zip(params, reference_adam(initial, grads, **options)):
@@ -93,7 +101,7 @@ def test_adam_matches_pytorchs_update_rule(options):
 
 
 @pytest.mark.parametrize("optimizer_class, options", [(optim.SGD, SGD_OPTIONS[3]), (optim.Adam, ADAM_OPTIONS[1])])
-def test_float32_parameters_stay_float32(optimizer_class, options):
+def test_float32_parameters_stay_float32(optimizer_class, options, adam_path):
     initial, grads = problem()
     params, opt = run(optimizer_class, options, initial, grads, dtype=np.float32)
     assert all(p.dtype == np.float32 for p in params)

@@ -250,10 +250,19 @@ def _compiled_adam_update() -> Callable[..., None]:
     return numba.njit(cache=True, error_model="numpy")(_adam_update_flat)
 
 
+# Below this many elements the NumPy expression's passes take microseconds, and the fused loop
+# is not worth compiling: the MLP GANs (the demo) start without loading Numba at all, which
+# took about 1 s before their first step (1.5 s with a cold cache).
+_FUSED_MIN_SIZE = 1 << 16
+
+
 def _fusable(*arrays: Any) -> bool:
-    """Whether the Numba loop can update these arrays: C-contiguous float32/float64 NumPy arrays
-    (their flat views share memory); CuPy arrays and other layouts take the array-expression path."""
-    return all(type(a) is np.ndarray and a.flags.c_contiguous and a.dtype in (np.float32, np.float64) for a in arrays)
+    """Whether the Numba loop should update these arrays: C-contiguous float32/float64 NumPy arrays
+    (their flat views share memory) of at least ``_FUSED_MIN_SIZE`` elements; CuPy arrays, other
+    layouts and small parameters take the array-expression path."""
+    return arrays[0].size >= _FUSED_MIN_SIZE and all(
+        type(a) is np.ndarray and a.flags.c_contiguous and a.dtype in (np.float32, np.float64) for a in arrays
+    )
 
 
 class Adam(Optimizer):
