@@ -56,7 +56,12 @@ class LeakyReLU(Function):
         return m
 
     def forward(self, x):
-        y = x * self._multiplier(x)
+        if 0 <= self.negative_slope <= 1:  # then y = max(x, slope x): two passes instead of five
+            xp = get_array_module(x)
+            y = xp.multiply(x, x.dtype.type(self.negative_slope), out=xp.empty_like(x))
+            xp.maximum(y, x, out=y)
+        else:
+            y = x * self._multiplier(x)
         # with a slope >= 0, y > 0 exactly where x > 0, so the output serves (a negative slope flips signs)
         self.sign = y if self.negative_slope >= 0 else x
         return y

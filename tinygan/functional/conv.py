@@ -25,10 +25,11 @@ gradients are one GEMM against the unfolded larger image (``_weight_gradient``):
 
 Here X, Y, dX, dY are *channel-major* images, (C, N*H*W) matrices: the GEMMs want them so,
 and the kernels stream through them. ``_channel_major`` and ``_batch_major`` are the one
-transposing copy at each end (activation-sized; the columns are KH*KW/stride^2 times bigger).
-The columns are never kept between forward and backward: backward unfolds its input again,
-which costs a fraction of a GEMM, and the graph holds only the input and the weight, as in
-PyTorch (the largest columns, DCGAN's 16 MB, would otherwise stay alive per layer and pass).
+transposing copy at each end (activation-sized, and none for a single sample; the columns are
+KH*KW/stride^2 times bigger). The columns are never kept between forward and backward:
+backward unfolds its input again, which costs a fraction of a GEMM, and the graph holds only
+the input and the weight, as in PyTorch. Nor do they exist for the whole batch at once: both
+ops unfold a few samples, or a few channels, at a time (``COLUMN_BUDGET_BYTES``).
 
 When the window is the whole unpadded image (the output is 1x1, as in DCGAN's last
 discriminator layer, or, for the transposed op, the input is 1x1, as in its first generator
@@ -81,13 +82,25 @@ def _channel_major(a: Any) -> Any:
     return get_array_module(a).ascontiguousarray(a.transpose(1, 0, 2, 3))
 
 
-def _batch_major(a: Any, out: Any, bias: Any = None) -> None:
-    """(C, N, H, W) -> ``out`` (N, C, H, W), adding a per-channel bias in the same copy."""
-    view = a.transpose(1, 0, 2, 3)
+def _batch_major(part: Any, out: Any, group: slice, shape: tuple[int, ...], bias: Any = None) -> Any:
+    """Put the channel-major (C, n, H, W) ``part`` of the samples ``group`` into the batch-major
+    result ``out`` of ``shape`` (N, C, H, W), adding a per-channel bias in the same copy, and
+    return ``out`` (None before the first part: then it is allocated). A batch of one sample is
+    already in both layouts, (C, 1, H, W) = (1, C, H, W), so its part, a new array, becomes the
+    result uncopied."""
+    if shape[0] == 1:
+        out = part.reshape(shape)
+        if bias is not None:
+            out += bias.reshape(1, -1, 1, 1)
+        return out
+    xp = get_array_module(part)
+    out = xp.empty(shape, dtype=part.dtype) if out is None else out
+    view = part.transpose(1, 0, 2, 3)
     if bias is None:
-        out[...] = view
+        out[group] = view
     else:
-        get_array_module(a).add(view, bias.reshape(1, -1, 1, 1), out=out)
+        xp.add(view, bias.reshape(1, -1, 1, 1), out=out[group])
+    return out
 
 
 # The columns are KH*KW/stride^2 times bigger than the image they come from: a DCGAN batch unfolds
@@ -96,8 +109,10 @@ def _batch_major(a: Any, out: Any, bias: Any = None) -> None:
 # where one sample is still too big, a few channels at a time (the array ops below): every
 # block of columns, and the channel-major copies around it, stays within this many bytes, a
 # transient that also stays in the CPU's cache from im2col to the GEMM that reads it. A GPU has
-# the memory and prefers fewer, bigger launches.
-COLUMN_BUDGET_BYTES = {"cpu": 4 * 2**20, "cuda": 1024 * 2**20}
+# the memory and prefers fewer, bigger launches. Every loop over blocks drops its block before
+# the next is made: a Python loop variable would keep the last one alive meanwhile, doubling
+# the transient.
+COLUMN_BUDGET_BYTES = {"cpu": 3 * 2**20, "cuda": 1024 * 2**20}
 
 
 def _blocks(count: int, column_bytes_each: int, device: str) -> list[slice]:
@@ -150,6 +165,7 @@ class ConvGeometry:
             if not cols.flags.c_contiguous:  # the crop cut something: copy once, not once per use
                 cols = get_array_module(cols).ascontiguousarray(cols)
             yield block, cols
+            del cols  # see COLUMN_BUDGET_BYTES
 
     def fold(self, cols: Any, image_size: Pair) -> Any:
         """col2im: columns (C, KH, KW, N, GH, GW) -> channel-major images (C, N, *image_size)."""
@@ -174,9 +190,11 @@ def _conv2d(x: Any, weight: Any, geometry: ConvGeometry) -> Any:
     One GEMM, W2 (OC, C*KH*KW) @ unfold(x) (C*KH*KW, N*OH*OW), summed over blocks of input channels.
     """
     y = None
+    OH, OW = geometry.output_size(x.shape[2:])
     for block, cols in geometry.unfold_blocks(x):
         y = _add(y, _conv2d_block(weight, block, cols))
-    return y.reshape(weight.shape[0], *cols.shape[3:])
+        del cols  # see COLUMN_BUDGET_BYTES
+    return y.reshape(weight.shape[0], x.shape[1], OH, OW)
 
 
 def _conv_transpose2d(x: Any, weight: Any, geometry: ConvGeometry, output_size: Pair) -> Any:
@@ -195,6 +213,7 @@ def _conv_transpose2d(x: Any, weight: Any, geometry: ConvGeometry, output_size: 
         if y is None:  # one block: the whole image
             return image
         y[block] = image
+        del cols, image  # see COLUMN_BUDGET_BYTES
     return y
 
 
@@ -213,6 +232,7 @@ def _weight_gradient(image: Any, blocks: Iterable[tuple[slice, Any]], weight_sha
     gw = get_array_module(image).empty(weight_shape, dtype=image.dtype)
     for block, cols in blocks:
         _weight_gradient_block(image, cols, gw[:, block])
+        del cols  # see COLUMN_BUDGET_BYTES
     return gw
 
 
@@ -237,25 +257,33 @@ class Conv2d(Function):
         OH, OW = self.geometry.output_size((H, W))
         KH, KW = self.geometry.kernel_size
         self.groups = _blocks(N, C * KH * KW * OH * OW * x.itemsize, device_of(x))
-        y = get_array_module(x).empty((N, weight.shape[0], OH, OW), dtype=x.dtype)
+        y, y_shape = None, (N, weight.shape[0], OH, OW)
         for group in self.groups:
-            _batch_major(_conv2d(_channel_major(x[group]), weight, self.geometry), y[group], bias)
+            y = _batch_major(_conv2d(_channel_major(x[group]), weight, self.geometry), y, group, y_shape, bias)
         return y
 
     def backward(self, g):
-        gx = get_array_module(g).empty(self.input_shape, dtype=g.dtype) if self.needs_input_grad[0] else None
-        gw = gb = None
-        for group in self.groups:
-            dy = _channel_major(g[group])  # (OC, n, OH, OW)
-            if self.needs_input_grad[0]:
-                # the input gradient of a convolution is the transposed convolution of dY with the same weight
-                _batch_major(_conv_transpose2d(dy, self.weight, self.geometry, self.input_shape[2:]), gx[group])
-            if self.needs_input_grad[1]:
-                cols = self.geometry.unfold_blocks(_channel_major(self.x[group]))
-                gw = _add(gw, _weight_gradient(dy, cols, self.weight_shape))
+        gx = gw = gb = None
+        for group in self.groups if self.needs_input_grad[0] or self.needs_input_grad[1] else ():
+            gx_group, gw_group = self._group_gradients(g[group], group)
+            if gx_group is not None:
+                gx = _batch_major(gx_group, gx, group, self.input_shape)
+                del gx_group  # before the next group's is made
+            gw = _add(gw, gw_group)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb
+
+    def _group_gradients(self, g: Any, group: slice) -> tuple[Any, Any]:
+        """dX (channel-major, (C, n, H, W)) and dW of one sample group, from its dY ``g`` (n, OC, OH, OW)."""
+        dy = _channel_major(g)  # (OC, n, OH, OW)
+        gx = gw = None
+        if self.needs_input_grad[0]:
+            # the input gradient of a convolution is the transposed convolution of dY with the same weight
+            gx = _conv_transpose2d(dy, self.weight, self.geometry, self.input_shape[2:])
+        if self.needs_input_grad[1]:
+            gw = _weight_gradient(dy, self.geometry.unfold_blocks(_channel_major(self.x[group])), self.weight_shape)
+        return gx, gw
 
 
 # ----------------------------------------------------------------------------- conv_transpose2d
@@ -278,35 +306,41 @@ class ConvTranspose2d(Function):
         N, _, H, W = x.shape
         OC, KH, KW = weight.shape[1:]
         self.groups = _blocks(N, OC * KH * KW * H * W * x.itemsize, device_of(x))
-        y = get_array_module(x).empty((N, OC, *self.output_size), dtype=x.dtype)
+        y = None
         for group in self.groups:
-            _batch_major(_conv_transpose2d(_channel_major(x[group]), weight, self.geometry, self.output_size),
-                         y[group], bias)  # fmt: skip
+            part = _conv_transpose2d(_channel_major(x[group]), weight, self.geometry, self.output_size)
+            y = _batch_major(part, y, group, (N, OC, *self.output_size), bias)
+            del part  # before the next group's is made
         return y
 
     def backward(self, g):
-        xp = get_array_module(g)
-        C, H, W = self.input_shape[1:]
-        gx = xp.empty(self.input_shape, dtype=g.dtype) if self.needs_input_grad[0] else None
-        gw = gb = None
+        gx = gw = gb = None
         for group in self.groups if self.needs_input_grad[0] or self.needs_input_grad[1] else ():
-            dy = _channel_major(g[group])  # (OC, n, OH, OW)
-            x = _channel_major(self.x[group]) if self.needs_input_grad[1] else None
-            gx_group = None
-            gw_group = xp.empty(self.weight_shape, dtype=g.dtype) if self.needs_input_grad[1] else None
-            for block, cols in self.geometry.unfold_blocks(dy, grid=(H, W)):  # each block serves both gradients
-                if self.needs_input_grad[0]:
-                    # the input gradient of a transposed convolution is the convolution of dY with the same weight
-                    gx_group = _add(gx_group, _conv2d_block(self.weight, block, cols))
-                if self.needs_input_grad[1]:
-                    _weight_gradient_block(x, cols, gw_group[:, block])
-            if self.needs_input_grad[0]:
-                _batch_major(gx_group.reshape(C, -1, H, W), gx[group])
-            if self.needs_input_grad[1]:
-                gw = _add(gw, gw_group)
+            gx_group, gw_group = self._group_gradients(g[group], group)
+            if gx_group is not None:
+                gx = _batch_major(gx_group, gx, group, self.input_shape)
+                del gx_group  # before the next group's is made
+            gw = _add(gw, gw_group)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb
+
+    def _group_gradients(self, g: Any, group: slice) -> tuple[Any, Any]:
+        """dX (channel-major, (C, n, H, W)) and dW of one sample group, from its dY ``g`` (n, OC, OH, OW):
+        unfold(dY) a block of channels at a time, each block serving both gradients."""
+        C, H, W = self.input_shape[1:]
+        dy = _channel_major(g)  # (OC, n, OH, OW)
+        x = _channel_major(self.x[group]) if self.needs_input_grad[1] else None
+        gx = None
+        gw = get_array_module(g).empty(self.weight_shape, dtype=g.dtype) if self.needs_input_grad[1] else None
+        for block, cols in self.geometry.unfold_blocks(dy, grid=(H, W)):
+            if self.needs_input_grad[0]:
+                # the input gradient of a transposed convolution is the convolution of dY with the same weight
+                gx = _add(gx, _conv2d_block(self.weight, block, cols))
+            if self.needs_input_grad[1]:
+                _weight_gradient_block(x, cols, gw[:, block])
+            del cols  # see COLUMN_BUDGET_BYTES
+        return (None if gx is None else gx.reshape(C, -1, H, W)), gw
 
 
 # ----------------------------------------------------------------------------- the ops
