@@ -103,3 +103,26 @@ def test_dcgan_w3_pattern_iteration_runs_on_tiny_widths():
     metrics = [bench_dcgan.tinygan_iteration(gan, *samplers) for _ in batches]
 
     assert all(np.isfinite(list(m.values())).all() for m in metrics)
+
+
+def test_profile_accounts_for_the_whole_iteration_and_restores_the_library(monkeypatch, capsys):
+    """The DCGAN profile on tiny widths, tinygan alone: one row per leaf layer, layers + buckets
+    + "other" equal the instrumented total, and every patched function is put back."""
+    from benchmarks import profile_dcgan
+    from tinygan import nn
+    from tinygan.tensor import Function
+
+    tiny = bench_dcgan.Workload("tiny W3", image_size=32, nc=1, batch=4, nz=4, ngf=2, ndf=2)
+    monkeypatch.setitem(profile_dcgan.WORKLOADS, "w3", tiny)
+    monkeypatch.setattr(profile_dcgan, "optional_torch", lambda: None)
+    originals = (Function.__call__, nn.Module.__call__)
+
+    report = profile_dcgan.main(["--workload", "w3", "--iters", "2", "--plain", "1", "--warmup", "1"])
+
+    assert (Function.__call__, nn.Module.__call__) == originals
+    ours = report["w3"]["frameworks"]["tinygan"]
+    assert {"G.main.0", "G.main.10", "D.main.0", "D.main.8"} <= set(ours["fwd"])
+    accounted = sum(ours["fwd"].values()) + sum(ours["bwd"].values()) + sum(ours["buckets"].values())
+    assert 0 < accounted <= ours["instrumented_total"] * 1.0001
+    assert ours["bwd"]["D.main.2"] > 0 and ours["buckets"]["optimizer"] > 0
+    assert "tiny W3" in capsys.readouterr().out
