@@ -54,6 +54,7 @@ from benchmarks.bench_w1_mlp_gan import (  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     cycling_samplers,
     format_results,
+    limit_blas_threads,
     machine_info,
     optional_torch,
     step_memory,
@@ -310,13 +311,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print("PyTorch is not installed: timing tinygan alone (pip install torch for the comparison)")
     else:
         torch.set_num_threads(args.threads)
-    try:
-        import threadpoolctl
-
-        limits: Any = threadpoolctl.threadpool_limits(args.threads, user_api="blas")
-    except ImportError:
-        print("threadpoolctl is not installed: NumPy's BLAS keeps its default thread count")
-        limits = nullcontext()
+    limits = limit_blas_threads(args.threads)
 
     report: dict[str, Any] = {"settings": vars(args) | {"json": str(args.json) if args.json else None}}
     with limits:

@@ -59,6 +59,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 import tinygan  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     format_results,
+    limit_blas_threads,
     machine_info,
     optional_torch,
     step_memory,
@@ -534,7 +535,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     workloads = {name: TINY if args.tiny else WORKLOADS[name] for name in names}
 
     if args.memory_child:  # inside memory_in_subprocess: measure, print one JSON line, nothing else
-        _limit_blas_threads(args.threads)
+        limit_blas_threads(args.threads)
         result = measure_memory(args.memory_child, workloads[names[0]], args.iters, args.threads)
         print(json.dumps(result))
         return result
@@ -544,7 +545,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print("PyTorch is not installed: timing tinygan alone (pip install torch for the comparison)")
     else:
         torch.set_num_threads(args.threads)
-    limits = _limit_blas_threads(args.threads)
+    limits = limit_blas_threads(args.threads)
 
     settings = vars(args) | {"json": str(args.json) if args.json else None}
     settings["markdown"] = str(args.markdown) if args.markdown else None
@@ -564,17 +565,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.markdown:
         args.markdown.write_text(table + "\n")
     return report
-
-
-def _limit_blas_threads(threads: int) -> Any:
-    """NumPy's BLAS held to ``threads`` threads (threadpoolctl), as a context manager; the limit
-    also holds from the call on, without the ``with``."""
-    try:
-        import threadpoolctl
-    except ImportError:
-        print("threadpoolctl is not installed: NumPy's BLAS keeps its default thread count")
-        return nullcontext()
-    return threadpoolctl.threadpool_limits(threads, user_api="blas")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import os
 import platform
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict
 from typing import Any
 
@@ -203,3 +204,15 @@ def timing_report(workload: Any, measure: str, samples: dict[str, list[float]], 
     if "torch" in results:
         report["ratio"] = results["tinygan"]["median"] / results["torch"]["median"]
     return report
+
+
+def limit_blas_threads(threads: int) -> Any:
+    """NumPy's BLAS held to ``threads`` threads (threadpoolctl), as a context manager; the limit
+    also holds from the call on, without the ``with``."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        print("threadpoolctl is not installed: NumPy's BLAS keeps its default thread count")
+        return nullcontext()
+    return threadpoolctl.threadpool_limits(threads, user_api="blas")
+

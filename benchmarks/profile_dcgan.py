@@ -54,7 +54,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ from benchmarks.bench_dcgan import WORKLOADS, Workload, build_tinygan, build_tor
 from benchmarks.bench_w1_mlp_gan import TinyganGAN, tinygan_iteration, torch_iteration  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     cycling_samplers,
+    limit_blas_threads,
     machine_info,
     optional_torch,
     summarize,
@@ -622,13 +623,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print("PyTorch is not installed: profiling tinygan alone (pip install torch for the comparison)")
     else:
         torch.set_num_threads(args.threads)
-    try:
-        import threadpoolctl
-
-        limits: Any = threadpoolctl.threadpool_limits(args.threads, user_api="blas")
-    except ImportError:
-        print("threadpoolctl is not installed: NumPy's BLAS keeps its default thread count")
-        limits = nullcontext()
+    limits = limit_blas_threads(args.threads)
 
     report: dict[str, Any] = {"settings": vars(args) | {"json": str(args.json) if args.json else None}}
     with limits:

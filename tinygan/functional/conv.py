@@ -236,10 +236,38 @@ def _weight_gradient(image: Any, blocks: Iterable[tuple[slice, Any]], weight_sha
     return gw
 
 
+# ----------------------------------------------------------------------------- the two Functions
+
+
+class _Convolution(Function):
+    """What Conv2d and ConvTranspose2d share: forward saves ``input_shape``, ``weight_shape`` and
+    the sample ``groups``; backward runs the groups through the op's ``_group_gradients`` and
+    assembles dX, sums dW over the groups, and db = sum(dY)."""
+
+    groups: list[slice]
+    input_shape: tuple[int, ...]
+
+    def backward(self, g):
+        gx = gw = gb = None
+        for group in self.groups if self.needs_input_grad[0] or self.needs_input_grad[1] else ():
+            gx_group, gw_group = self._group_gradients(g[group], group)
+            if gx_group is not None:
+                gx = _batch_major(gx_group, gx, group, self.input_shape)
+                del gx_group  # before the next group's is made
+            gw = _add(gw, gw_group)
+        if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
+            gb = g.sum(axis=(0, 2, 3))
+        return gx, gw, gb
+
+    def _group_gradients(self, g: Any, group: slice) -> tuple[Any, Any]:
+        """dX (channel-major, (C, n, H, W), or None) and dW (or None) of one sample group, from its dY ``g``."""
+        raise NotImplementedError
+
+
 # ----------------------------------------------------------------------------- conv2d
 
 
-class Conv2d(Function):
+class Conv2d(_Convolution):
     """Y = conv2d(X, W) + b; backward: dX = conv_transpose2d(dY, W), dW = dY @ unfold(X)^T, db = sum(dY).
 
     Each runs over the batch in groups of samples (see ``COLUMN_BUDGET_BYTES``); dW sums over them.
@@ -262,18 +290,6 @@ class Conv2d(Function):
             y = _batch_major(_conv2d(_channel_major(x[group]), weight, self.geometry), y, group, y_shape, bias)
         return y
 
-    def backward(self, g):
-        gx = gw = gb = None
-        for group in self.groups if self.needs_input_grad[0] or self.needs_input_grad[1] else ():
-            gx_group, gw_group = self._group_gradients(g[group], group)
-            if gx_group is not None:
-                gx = _batch_major(gx_group, gx, group, self.input_shape)
-                del gx_group  # before the next group's is made
-            gw = _add(gw, gw_group)
-        if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
-            gb = g.sum(axis=(0, 2, 3))
-        return gx, gw, gb
-
     def _group_gradients(self, g: Any, group: slice) -> tuple[Any, Any]:
         """dX (channel-major, (C, n, H, W)) and dW of one sample group, from its dY ``g`` (n, OC, OH, OW)."""
         dy = _channel_major(g)  # (OC, n, OH, OW)
@@ -289,7 +305,7 @@ class Conv2d(Function):
 # ----------------------------------------------------------------------------- conv_transpose2d
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose2d(_Convolution):
     """Y = conv_transpose2d(X, W) + b; backward: dX = conv2d(dY, W), dW = X @ unfold(dY)^T, db = sum(dY).
 
     Each runs over the batch in groups of samples (see ``COLUMN_BUDGET_BYTES``); dW sums over them.
@@ -312,18 +328,6 @@ class ConvTranspose2d(Function):
             y = _batch_major(part, y, group, (N, OC, *self.output_size), bias)
             del part  # before the next group's is made
         return y
-
-    def backward(self, g):
-        gx = gw = gb = None
-        for group in self.groups if self.needs_input_grad[0] or self.needs_input_grad[1] else ():
-            gx_group, gw_group = self._group_gradients(g[group], group)
-            if gx_group is not None:
-                gx = _batch_major(gx_group, gx, group, self.input_shape)
-                del gx_group  # before the next group's is made
-            gw = _add(gw, gw_group)
-        if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
-            gb = g.sum(axis=(0, 2, 3))
-        return gx, gw, gb
 
     def _group_gradients(self, g: Any, group: slice) -> tuple[Any, Any]:
         """dX (channel-major, (C, n, H, W)) and dW of one sample group, from its dY ``g`` (n, OC, OH, OW):
