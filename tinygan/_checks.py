@@ -59,3 +59,12 @@ def flag(owner: str, name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{owner}: {name} must be True or False, got {type(value).__name__} {value!r}")
     return value
+
+
+def same_dtype(op: str, input: Any, weight: Any, bias: Any = None, hint: str = "") -> None:  # noqa: A002
+    """Input, weight and bias (when given) of one dtype, as PyTorch's matrix products and
+    convolutions require ("expected scalar type Float but found Double"); ``hint`` ends the message."""
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        dtypes = f"input {input.dtype}, weight {weight.dtype}" + (f", bias {bias.dtype}" if bias is not None else "")
+        raise TypeError(f"{op}: input, weight and bias must have the same dtype, got {dtypes}{hint}")
+

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygan import backend
+from tinygan import _checks, backend
 
 _generator = np.random.default_rng(0)
 
@@ -18,11 +18,7 @@ _generator = np.random.default_rng(0)
 def manual_seed(seed: int) -> None:
     """Seed every random source tinygan draws from (like ``torch.manual_seed``); ``seed`` is an int >= 0."""
     global _generator
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}")
-    if seed < 0:
-        raise ValueError(f"manual_seed: seed must be non-negative, got {seed}")
-    _generator = np.random.default_rng(seed)
+    _generator = np.random.default_rng(_checks.integer("manual_seed", "seed", seed))
     if backend.cuda_is_available():
         backend.array_module("cuda").random.seed(seed)
 

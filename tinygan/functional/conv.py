@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygan import kernels
+from tinygan import _checks, kernels
 from tinygan.backend import device_of, get_array_module
 from tinygan.functional.elementwise import add
 from tinygan.functional.linalg import linear, matmul
@@ -368,9 +368,7 @@ def _check_inputs(op: str, input: Tensor, weight: Tensor, bias: Tensor | None, g
     out_channels = weight.shape[1] if op == "conv_transpose2d" else weight.shape[0]
     if bias is not None and bias.shape != (out_channels,):
         raise ValueError(f"{op}: bias of shape {bias.shape} does not match weight of shape {weight.shape}")
-    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
-        dtypes = f"input {input.dtype}, weight {weight.dtype}" + (f", bias {bias.dtype}" if bias is not None else "")
-        raise TypeError(f"{op}: input, weight and bias must have the same dtype, got {dtypes}")
+    _checks.same_dtype(op, input, weight, bias)
 
 
 def conv2d(

@@ -9,6 +9,7 @@ and float64 here is a TypeError (elementwise ops, by contrast, promote).
 
 from __future__ import annotations
 
+from tinygan import _checks
 from tinygan.backend import get_array_module
 from tinygan.functional.shape import reshape, unbroadcast
 from tinygan.tensor import Function, Tensor, check_tensor
@@ -91,10 +92,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape}")
-    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
-        dtypes = f"input {input.dtype}, weight {weight.dtype}" + (f", bias {bias.dtype}" if bias is not None else "")
-        raise TypeError(
-            f"linear: input, weight and bias must have the same dtype, got {dtypes}; "
-            f"convert the input with .to({str(weight.dtype)!r}) or the layer's parameters"
-        )
+    hint = f"; convert the input with .to({str(weight.dtype)!r}) or the layer's parameters"
+    _checks.same_dtype("linear", input, weight, bias, hint)
     return Linear()(input, weight) if bias is None else Linear()(input, weight, bias)

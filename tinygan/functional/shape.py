@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygan import _checks
 from tinygan.backend import get_array_module
 from tinygan.tensor import Function, Tensor, _as_array, check_tensor, wrap_dim
 
@@ -127,16 +128,17 @@ class Pad(Function):
         return g[tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.widths))]
 
 
-def _shape(op: str, shape: Any) -> tuple[int, ...]:
-    if not isinstance(shape, (tuple, list)) or not all(
-        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape
+def _ints(op: str, values: Any, name: str = "shape") -> tuple[int, ...]:
+    """A tuple or list of ints (no bools) as a tuple, or a TypeError naming ``name``."""
+    if not isinstance(values, (tuple, list)) or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in values
     ):
-        raise TypeError(f"{op}: shape must be a sequence of ints, got {shape!r}")
-    return tuple(int(n) for n in shape)
+        raise TypeError(f"{op}: {name} must be a sequence of ints, got {values!r}")
+    return tuple(int(n) for n in values)
 
 
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
-    return Reshape(_shape("reshape", shape))(check_tensor("reshape", x))
+    return Reshape(_ints("reshape", shape))(check_tensor("reshape", x))
 
 
 def flatten(x: Tensor, start_dim: int = 0) -> Tensor:
@@ -193,7 +195,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
 
 
 def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
-    shape = _shape("broadcast_to", shape)
+    shape = _ints("broadcast_to", shape)
     # each of x's dims, matched from the right, must equal the target's or be 1
     if len(shape) < check_tensor("broadcast_to", x).ndim or any(
         n not in (1, m) for n, m in zip(x.shape[::-1], shape[::-1])
@@ -244,10 +246,7 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     check_tensor("pad", x)
     if mode != "constant":
         raise ValueError(f"pad mode {mode!r} is not supported; tinygan pads with a constant")
-    if not isinstance(pad, (tuple, list)) or not all(
-        isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad
-    ):
-        raise TypeError(f"pad: pad must be a sequence of ints, got {pad!r}")
+    pad = _ints("pad", pad, "pad")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad needs pairs for at most {x.ndim} dimensions, got {tuple(pad)}")
     if any(p < 0 for p in pad):
@@ -276,8 +275,7 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
     elif data.dtype.kind not in "iu":
         raise TypeError(f"one_hot needs integer class labels, got dtype {data.dtype}")
     data = data.astype(np.int64)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(f"one_hot: num_classes must be an int, got {num_classes!r}")
+    _checks.integer("one_hot", "num_classes", num_classes, minimum=None)
     if not data.size and num_classes < 0:
         raise ValueError("one_hot of no labels needs num_classes")
     if num_classes < 0:

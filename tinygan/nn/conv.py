@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tinygan import _checks, random
 from tinygan import functional as F
-from tinygan import random
 from tinygan.functional.conv import _pair
 from tinygan.nn import init
 from tinygan.nn.module import Module, Parameter
@@ -42,12 +42,10 @@ class _ConvNd(Module):
         if groups != 1:
             raise ValueError(f"{name}: groups={groups} is not supported (tinygan has no grouped convolution)")
         for arg, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"{name}: {arg} must be an int, got {type(value).__name__} {value!r}")
+            _checks.integer(name, arg, value, minimum=None)
         if in_channels < 1 or out_channels < 1:
             raise ValueError(f"{name}: channel counts must be positive, got in={in_channels}, out={out_channels}")
-        if not isinstance(bias, bool):
-            raise TypeError(f"{name}: bias must be True or False, got {bias!r}")
+        _checks.flag(name, "bias", bias)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _pair(kernel_size, "kernel_size", name, 1)
         self.stride = _pair(stride, "stride", name, 1)
