@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinygan import backend, random
-from tinygan.tensor import Tensor, _as_array, _shape_args, check_tensor
+from tinygan.tensor import Tensor, _as_array, _shape_args, check_tensor, numeric_dtype
 
 float32 = np.float32
 float64 = np.float64
@@ -38,13 +38,7 @@ def _size(op: str, shape: Any) -> tuple[int, ...]:
 
 
 def _dtype(op: str, dtype: Any) -> np.dtype:
-    try:
-        result = np.dtype(dtype or np.float32)
-    except TypeError:
-        raise TypeError(f"{op}(): {dtype!r} is not a dtype") from None
-    if result.kind not in "biuf":
-        raise TypeError(f"{op}(): tensors hold numbers, so {result} is not a dtype they can take")
-    return result
+    return numeric_dtype(f"{op}()", dtype or np.float32)
 
 
 def _filled(fill: Any, shape: Any, dtype: Any, device: str, requires_grad: bool, op: str = "full") -> Tensor:

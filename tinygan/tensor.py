@@ -118,14 +118,19 @@ def _as_array(data: Any, dtype: Any = None, what: str = "tensor()") -> Any:
             "expected numbers, an array of numbers, or nested lists of numbers"
         )
     if dtype is not None:
-        try:
-            target = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"{what}: {dtype!r} is not a dtype") from None
-        if target.kind not in "biuf":
-            raise TypeError(f"{what}: tensors hold numbers, so {target} is not a dtype they can take")
-        array = array.astype(target, copy=False)
+        array = array.astype(numeric_dtype(what, dtype), copy=False)
     return array
+
+
+def numeric_dtype(what: str, dtype: Any) -> np.dtype:
+    """``dtype`` as a NumPy dtype a tensor can hold (bool, integer or float), or a TypeError naming ``what``."""
+    try:
+        target = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{what}: {dtype!r} is not a dtype") from None
+    if target.kind not in "biuf":
+        raise TypeError(f"{what}: tensors hold numbers, so {target} is not a dtype they can take")
+    return target
 
 
 def check_tensor(op: str, value: Any, name: str = "input") -> Tensor:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from tinygan import backend
-from tinygan.tensor import Function, Tensor, check_tensor
+from tinygan.tensor import Function, Tensor, check_tensor, numeric_dtype
 
 
 class ToDevice(Function):
@@ -42,10 +40,5 @@ def to_device(x: Tensor, device: str) -> Tensor:
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
     check_tensor("cast", x)
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"cast: {dtype!r} is not a dtype") from None
-    if dtype.kind not in "biuf":
-        raise TypeError(f"cast: tensors hold numbers, so {dtype} is not a dtype they can take")
+    dtype = numeric_dtype("cast", dtype)
     return x if x.dtype == dtype else Cast(dtype)(x)
