@@ -33,6 +33,21 @@ from tinygan.backend import get_array_module
 from tinygan.kernels.launch import THREADS_PER_BLOCK, launch
 
 
+@cuda.jit(device=True)
+def _block_sums(first, second, tid):
+    """Tree reduction of two shared arrays of THREADS_PER_BLOCK partial sums, in place: the first
+    half of the threads add in the second half, then a quarter, ...; first[0] and second[0]
+    end up holding the block's totals (every thread must call this)."""
+    cuda.syncthreads()
+    half = THREADS_PER_BLOCK // 2
+    while half > 0:
+        if tid < half:
+            first[tid] += first[tid + half]
+            second[tid] += second[tid + half]
+        cuda.syncthreads()
+        half //= 2
+
+
 @cuda.jit
 def _stats_kernel(x, mean, var):
     N, C, M = x.shape
@@ -49,15 +64,7 @@ def _stats_kernel(x, mean, var):
     squares = cuda.shared.array(THREADS_PER_BLOCK, float64)
     sums[tid] = s1
     squares[tid] = s2
-    cuda.syncthreads()
-    # tree reduction: the first half of the threads add in the second half, then a quarter, ...
-    half = THREADS_PER_BLOCK // 2
-    while half > 0:
-        if tid < half:
-            sums[tid] += sums[tid + half]
-            squares[tid] += squares[tid + half]
-        cuda.syncthreads()
-        half //= 2
+    _block_sums(sums, squares, tid)
     if tid == 0:
         m = N * M
         shifted_mean = sums[0] / m
@@ -82,14 +89,7 @@ def _backward_sums_kernel(x, dy, mean, invstd, dw, db):
     products = cuda.shared.array(THREADS_PER_BLOCK, float64)
     sums[tid] = s_dy
     products[tid] = s_dy_xhat
-    cuda.syncthreads()
-    half = THREADS_PER_BLOCK // 2  # the same tree reduction as in _stats_kernel
-    while half > 0:
-        if tid < half:
-            sums[tid] += sums[tid + half]
-            products[tid] += products[tid + half]
-        cuda.syncthreads()
-        half //= 2
+    _block_sums(sums, products, tid)
     if tid == 0:
         db[c] = sums[0]
         dw[c] = products[0]
