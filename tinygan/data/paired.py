@@ -199,12 +199,14 @@ class PairedBatches:
         offsets = np.arange(size_x)
         cols = left[:, None] + np.where(flipped[:, None], size_x - 1 - offsets, offsets)
         rows = top[:, None] + np.arange(size_y)
-        where = (index[:, None, None, None], rows[:, None, :, None], cols[:, None, None, :])
-        a_index = (where[0], np.arange(self.a.shape[1])[None, :, None, None], *where[1:])
-        b_index = (where[0], np.arange(self.b.shape[1])[None, :, None, None], *where[1:])
-        a_index = tuple(backend.to_device(i, self.device) for i in a_index)
-        b_index = tuple(backend.to_device(i, self.device) for i in b_index)
-        return Tensor(self.a[a_index]), Tensor(self.b[b_index])
+        pair, rows, cols = (backend.to_device(i, self.device) for i in
+                            (index[:, None, None, None], rows[:, None, :, None], cols[:, None, None, :]))  # fmt: skip
+
+        def gather(images: Any) -> Tensor:  # A and B share the pairs, rows and columns; only the channels differ
+            channels = backend.to_device(np.arange(images.shape[1])[None, :, None, None], self.device)
+            return Tensor(images[pair, channels, rows, cols])
+
+        return gather(self.a), gather(self.b)
 
 
 # ---------------------------------------------------------------- loading from disk

@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from .phantoms import FOV_CM, MIN_SIZE
+from .phantoms import FOV_CM, MIN_SIZE, fft_gaussian
 
 MU_WATER = 0.2  # linear attenuation of water, 1/cm, at ~70 keV effective energy
 MIN_COUNTS = 1.0  # detected counts are clipped to this before the log
@@ -112,13 +112,7 @@ def gaussian_blur(x: np.ndarray, sigma_px: float) -> np.ndarray:
     """Gaussian blur of std ``sigma_px`` over the last two axes (through the FFT, so the
     borders wrap around: keep them zero, as air is). float64 of ``x``'s shape."""
     x = np.asarray(x, dtype=np.float64)
-    if sigma_px <= 0:
-        return x
-    h, w = x.shape[-2:]
-    ky = np.fft.fftfreq(h)[:, None]
-    kx = np.fft.rfftfreq(w)[None, :]
-    transfer = np.exp(-2.0 * (np.pi * sigma_px) ** 2 * (kx**2 + ky**2))
-    return np.fft.irfft2(np.fft.rfft2(x) * transfer, s=(h, w))
+    return fft_gaussian(x, sigma_px) if sigma_px > 0 else x
 
 
 def project(hu: np.ndarray, n_angles: int | None = None, blur_px: float = SYSTEM_BLUR_PX) -> np.ndarray:

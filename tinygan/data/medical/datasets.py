@@ -46,7 +46,6 @@ import hashlib
 import json
 import os
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from tinygan._files import atomic_write
+from tinygan._npz import read_npz
 
 from ..paired import PairedImages, from_unit, to_unit
 from . import ct
@@ -150,10 +150,7 @@ def _ldct_params(n, size, seed, i0_full, i0_low, electronic_sigma, n_angles, tex
         raise ValueError(f"electronic_sigma must be non-negative, got {electronic_sigma}")
     if not np.isfinite(texture) or texture < 0:
         raise ValueError(f"texture must be non-negative, got {texture}")
-    if n_angles is None:
-        n_angles = ct.default_n_angles(size)
-    elif isinstance(n_angles, bool) or int(n_angles) != n_angles or n_angles < 2:
-        raise ValueError(f"n_angles must be an integer >= 2, got {n_angles!r}")
+    n_angles = ct._check_n_angles(n_angles, size)
     return {
         "dataset": "ldct",
         "version": CACHE_VERSION,
@@ -185,16 +182,16 @@ def _read_cache(path: Path, params: dict[str, Any]) -> LDCTSlices | None:
         return None
     n, size = params["n"], params["size"]
     try:
-        with np.load(path, allow_pickle=False) as data:
-            stored = json.loads(str(data["params"]))
-            arrays = {k: data[k] for k in _ARRAYS}
+        data = read_npz(path, "dataset cache")
+        stored = json.loads(str(data["params"]))
+        arrays = {k: data[k] for k in _ARRAYS}
         if stored != params:
             raise ValueError("the parameters stored in the file differ")
         for k, a in arrays.items():
             want = np.uint8 if k == "labels" else np.float32
             if a.shape != (n, size, size) or a.dtype != want:
                 raise ValueError(f"{k} is {a.dtype} {a.shape}, expected {np.dtype(want)} {(n, size, size)}")
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, KeyError) as exc:  # read_npz turns every kind of damage into a ValueError
         warnings.warn(f"rebuilding unreadable dataset cache {path}: {exc}", RuntimeWarning, stacklevel=3)
         return None
     return LDCTSlices(**arrays, params=params)
@@ -341,7 +338,7 @@ def load_mr2ct(
         f"{size}x{size} abdominal phantom; HU window {HU_RANGE}"
     )
     return PairedImages(
-        a=(mr * 2.0 - 1.0)[:, None], b=hu_to_unit(hu)[:, None], names=_names("mr2ct", seed, n),
+        a=to_unit(mr, MR_RANGE)[:, None], b=hu_to_unit(hu)[:, None], names=_names("mr2ct", seed, n),
         a_range=MR_RANGE, b_range=HU_RANGE, description=description,
     )  # fmt: skip
 

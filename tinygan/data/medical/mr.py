@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .phantoms import FOV_CM, T1_TABLE, T2_TABLE, TEXTURE_CORR_CM, _check_labels, smooth_noise
+from .phantoms import T1_TABLE, T2_TABLE, _check_labels, smooth_noise, texture_sigma_px
 
 WEIGHTINGS = ("t1", "t2")
 _POLY_DEGREE = 3
@@ -84,8 +84,8 @@ def render_mr(
     table = T1_TABLE if weighting == "t1" else T2_TABLE
     signal = table[labels]
     if texture > 0:
-        sigma_px = TEXTURE_CORR_CM / (FOV_CM / labels.shape[-1])
-        signal = signal * (1.0 + texture * TEXTURE_FRACTION * smooth_noise(labels.shape, sigma_px, rng))
+        noise_field = smooth_noise(labels.shape, texture_sigma_px(labels.shape[-1]), rng)
+        signal = signal * (1.0 + texture * TEXTURE_FRACTION * noise_field)
     signal = signal * bias_field(labels.shape, bias, rng)
     if noise > 0:
         real = signal + rng.normal(0.0, noise, signal.shape).astype(np.float32)

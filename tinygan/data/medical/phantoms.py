@@ -391,13 +391,26 @@ def smooth_noise(shape: tuple[int, ...], sigma_px: float, rng: np.random.Generat
     white = rng.standard_normal(shape, dtype=np.float32)
     if sigma_px <= 0:
         return white
+    field = fft_gaussian(white, sigma_px)
     ky = np.fft.fftfreq(h)[:, None]
-    kx = np.fft.rfftfreq(w)[None, :]
-    transfer = np.exp(-2.0 * (np.pi * sigma_px) ** 2 * (kx**2 + ky**2))
-    field = np.fft.irfft2(np.fft.rfft2(white) * transfer, s=(h, w))
     # Parseval: the filtered variance is the mean squared transfer over all frequencies.
     full = np.exp(-2.0 * (np.pi * sigma_px) ** 2 * (np.fft.fftfreq(w)[None, :] ** 2 + ky**2))
     return (field / np.sqrt(np.mean(full**2))).astype(np.float32)
+
+
+def fft_gaussian(x: np.ndarray, sigma_px: float) -> np.ndarray:
+    """``x`` blurred by a Gaussian of std ``sigma_px`` > 0 over its last two axes, through the FFT
+    (periodic: the borders wrap around), in ``x``'s precision (NumPy's FFT keeps float32)."""
+    h, w = x.shape[-2:]
+    ky = np.fft.fftfreq(h)[:, None]
+    kx = np.fft.rfftfreq(w)[None, :]
+    transfer = np.exp(-2.0 * (np.pi * sigma_px) ** 2 * (kx**2 + ky**2))
+    return np.fft.irfft2(np.fft.rfft2(x) * transfer, s=(h, w))
+
+
+def texture_sigma_px(size: int) -> float:
+    """The texture's correlation length :data:`TEXTURE_CORR_CM` in pixels of a ``size``-pixel slice."""
+    return TEXTURE_CORR_CM / (FOV_CM / size)
 
 
 def labels_to_hu(labels: np.ndarray, rng: np.random.Generator | None = None, texture: float = 1.0) -> np.ndarray:
@@ -409,12 +422,11 @@ def labels_to_hu(labels: np.ndarray, rng: np.random.Generator | None = None, tex
     none, so everything outside the body stays exactly -1000 HU.
     """
     labels = _check_labels(labels)
+    if not np.isfinite(texture) or texture < 0:
+        raise ValueError(f"texture must be non-negative, got {texture}")
     hu = HU_TABLE[labels]
     if rng is not None and texture != 0:
-        if texture < 0:
-            raise ValueError(f"texture must be non-negative, got {texture}")
-        sigma_px = TEXTURE_CORR_CM / (FOV_CM / labels.shape[-1])
-        hu += (texture * TEXTURE_TABLE[labels]) * smooth_noise(labels.shape, sigma_px, rng)
+        hu += (texture * TEXTURE_TABLE[labels]) * smooth_noise(labels.shape, texture_sigma_px(labels.shape[-1]), rng)
     return hu
 
 
