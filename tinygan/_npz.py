@@ -22,9 +22,15 @@ def one_line(error: BaseException, limit: int = 160) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def read_npz(path: Path, what: str, error: type[ValueError] = ValueError) -> dict[str, np.ndarray]:
+class NpzError(ValueError):
+    """A damaged or unexpected ``.npz`` file (the default ``error`` of ``read_npz``)."""
+
+
+def read_npz(path: Path, what: str, error: type[ValueError] = NpzError) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` at ``path`` by name; ``what`` names the file in messages
-    ("checkpoint", "MNIST file")."""
+    ("checkpoint", "MNIST file"). ``error`` must be a ValueError subclass of its own, not
+    ValueError itself: NumPy's and zipfile's own ValueErrors are then told apart from the
+    ones raised here and reported as damage to the file, with its name."""
     with open(path, "rb") as f:
         head = f.read(4)
     if head not in ZIP_MAGIC:
@@ -47,7 +53,7 @@ def read_npz(path: Path, what: str, error: type[ValueError] = ValueError) -> dic
                 except ValueError as e:
                     if "pickle" in str(e):  # an object array
                         raise error(f"{what} {path} holds Python objects in {name}, not arrays of numbers") from None
-                    raise
+                    raise  # a damaged header: reported below
                 if buffer.tell() != len(data):  # a damaged header that promises less than the member holds
                     raise error(f"{what} {path} is corrupt: {name} does not match its header")
                 arrays[name[:-4]] = array
