@@ -283,7 +283,7 @@ def train_pix2pix(args: argparse.Namespace) -> dict[str, Any]:
     except RuntimeError as e:
         raise UsageError(str(e)) from e
     settings = resume_settings(args, checkpoint) if args.resume else _settings(args)
-    resolve_steps(args, settings)
+    steps = resolve_steps(args, settings)
     print(f"loading {settings['data']} ...", file=sys.stderr)
     train, validation = load_pairs(settings)
     data_info = {
@@ -291,18 +291,18 @@ def train_pix2pix(args: argparse.Namespace) -> dict[str, Any]:
         "a_channels": int(train.a.shape[1]), "b_channels": int(train.b.shape[1]),
     }  # fmt: skip
     resolve_geometry(settings, train)
-    trainer = build_trainer(settings, train, args.steps, args.device)
+    trainer = build_trainer(settings, train, steps, args.device)
     out.mkdir(parents=True, exist_ok=True)
     if args.resume:
         trainer.load(checkpoint)
         print(f"resuming from step {trainer.step} of {checkpoint} (model, data and optimizer settings from it)")
     n_params = sum(p.numel() for p in trainer.networks["generator"].parameters())
     print(f"training Pix2Pix on {settings['data']} ({len(train)} pairs, {train.a.shape[1]} -> {train.b.shape[1]} "
-          f"channels) for {args.steps} steps; G has {n_params:,} parameters; writing to {out}/")  # fmt: skip
+          f"channels) for {steps} steps; G has {n_params:,} parameters; writing to {out}/")  # fmt: skip
     run = Pix2PixRun(trainer, settings, data_info, validation, out, args.device)
     if trainer.step == 0:
         run.evaluate(out / "samples_step000000.png")
-    train_loop(trainer, run, args.steps, args)
+    train_loop(trainer, run, steps, args)
     last = run.evaluate(out / "samples_final.png")
     if trainer.history:
         run.save_losses()

@@ -104,8 +104,8 @@ RESUME_HELP = (
 
 
 def resolve_steps(args: argparse.Namespace, settings: dict[str, Any]) -> int:
-    """The number of steps this run trains to, recorded in ``settings["steps"]`` (so the checkpoint
-    keeps the plan), and ``args.steps`` set to it.
+    """The number of steps this run trains to, also recorded in ``settings["steps"]`` (so the
+    checkpoint keeps the plan).
 
     A new run takes ``--steps`` or the command's default. ``--resume`` keeps the checkpoint's
     plan; ``--resume --steps N`` with another N is refused when the learning rate decays over
@@ -129,7 +129,7 @@ def resolve_steps(args: argparse.Namespace, settings: dict[str, Any]) -> int:
             )
         print(f"note: the run was planned for {planned} steps; --steps {steps} changes the plan "
               "(the learning rate is constant, so nothing else changes)", file=sys.stderr)  # fmt: skip
-    settings["steps"] = args.steps = steps
+    settings["steps"] = steps
     return steps
 
 
