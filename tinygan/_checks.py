@@ -34,14 +34,19 @@ def real(
     high_open: bool = False,
 ) -> float:
     """A finite real number in the interval from ``low`` to ``high`` (closed unless ``*_open``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r}")
-    number = float(value)
+    number = float(number_like(owner, name, value))
     below = low is not None and (number <= low if low_open else number < low)
     above = high is not None and (number >= high if high_open else number > high)
     if not math.isfinite(number) or below or above:
         raise ValueError(f"{owner}: {name} must be {_interval(low, high, low_open, high_open)}, got {value}")
     return number
+
+
+def number_like(owner: str, name: str, value: Any) -> Any:
+    """``value`` itself if it is a real number (not a bool); any value, NaN and infinity included."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r}")
+    return value
 
 
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
-from tinygan import backend, random
+from tinygan import _checks, backend, random
 from tinygan.tensor import Tensor, _as_array, _shape_args, check_tensor, numeric_dtype
 
 float32 = np.float32
@@ -42,8 +41,7 @@ def _dtype(op: str, dtype: Any) -> np.dtype:
 
 
 def _filled(fill: Any, shape: Any, dtype: Any, device: str, requires_grad: bool, op: str = "full") -> Tensor:
-    if isinstance(fill, bool) or not isinstance(fill, numbers.Real):
-        raise TypeError(f"{op}(): fill_value must be a number, got {type(fill).__name__} {fill!r}")
+    _checks.number_like(f"{op}()", "fill_value", fill)
     xp = backend.array_module(device)
     return Tensor(xp.full(_size(op, shape), fill, dtype=_dtype(op, dtype)), requires_grad=requires_grad)
 

@@ -7,7 +7,6 @@ in * prod(kernel) and fan_out is out * prod(kernel).
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
@@ -48,8 +47,7 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
 
 def constant_(t: Tensor, value: float) -> Tensor:
     check_tensor("constant_", t, "tensor")
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"constant_: value must be a number, got {type(value).__name__} {value!r}")
+    _checks.number_like("constant_", "value", value)
     xp = backend.get_array_module(t.data)
     t.data = xp.full(t.shape, value, dtype=t.dtype)
     return t
