@@ -96,6 +96,37 @@ def _im2col(img, cols, sh, sw, ph, pw, dh, dw):
 
 
 @njit(cache=True)
+def _im2col_stride2(img, cols, sh, ph, pw, dh, dw):
+    """``_im2col`` for a horizontal stride of 2, every stride-2 layer of the GANs. Its output rows
+    are short (8 wide in DCGAN's middle layers), and per row the tests for the padding cost as
+    much as the copy. So each row of cols that meets the padding is zeroed in one streaming pass
+    first, and only the rectangle of outputs on the image is copied over it, with a constant
+    stride that LLVM vectorises (1.2-1.8x faster than ``_im2col`` on the DCGAN and Pix2Pix shapes;
+    at stride 1, where the rows are long, zeroing twice made ``_im2col`` slower)."""
+    C, N, H, W = img.shape
+    _, KH, KW, _, OH, OW = cols.shape
+    source, target = img.reshape(-1), cols.reshape(-1)
+    two = np.uint64(2)
+    for row in range(C * KH * KW):
+        c, i, j = row // (KH * KW), (row // KW) % KH, row % KW
+        y0, y1 = _valid_outputs(i * dh - ph, sh, H, OH)  # the rectangle of outputs whose window
+        x0, x1 = _valid_outputs(j * dw - pw, 2, W, OW)  # puts kernel position (i, j) on the image
+        start = np.uint64(row * N * OH * OW)
+        if y0 > 0 or y1 < OH or x0 > 0 or x1 < OW:
+            for k in range(np.uint64(N * OH * OW)):
+                target[start + k] = 0
+        width = np.uint64(x1 - x0)
+        for n in range(N):
+            # output (y0, x0) reads this pixel, and each output row on, sh image rows further down
+            first = np.uint64(((c * N + n) * H + y0 * sh - ph + i * dh) * W + x0 * 2 - pw + j * dw)
+            for oy in range(np.uint64(y1 - y0)):
+                src = first + oy * np.uint64(sh * W)
+                dst = start + np.uint64((n * OH + y0) * OW + x0) + oy * np.uint64(OW)
+                for k in range(width):
+                    target[dst + k] = source[src + k * two]
+
+
+@njit(cache=True)
 def _col2im(cols, img, sh, sw, ph, pw, dh, dw):
     C, N, H, W = img.shape
     _, KH, KW, _, OH, OW = cols.shape
@@ -136,7 +167,11 @@ def im2col(
     OH = conv_output_size(H, kernel_size[0], stride[0], padding[0], dilation[0])
     OW = conv_output_size(W, kernel_size[1], stride[1], padding[1], dilation[1])
     cols = np.empty((C, *kernel_size, N, OH, OW), dtype=img.dtype)
-    _im2col(np.ascontiguousarray(img), cols, *stride, *padding, *dilation)
+    img = np.ascontiguousarray(img)
+    if stride[1] == 2:
+        _im2col_stride2(img, cols, stride[0], *padding, *dilation)
+    else:
+        _im2col(img, cols, *stride, *padding, *dilation)
     return cols
 
 
