@@ -46,7 +46,9 @@ valid position (the loops start at the first output whose window reaches the ima
 loops run on one thread: the GEMMs around them, the bulk of the work, already use every
 core through BLAS, and Numba's ``parallel=True`` measured slower on the shared 2-core machine
 (a parallel region waits for its slowest thread, and any thread that the OS parks stalls
-it) while more than doubling the compile time. Only float32 and float64 are used, so each
+it) while more than doubling the compile time. Running sample groups on Python threads, each
+with a one-thread GEMM, measured no better either: OpenBLAS's idle threads spin for about 0.1 s
+after every multithreaded GEMM and take the core back (BENCHMARKS.md). Only float32 and float64 are used, so each
 kernel compiles twice, once per dtype; ``cache=True`` keeps the machine code on disk
 between runs.
 """
