@@ -41,16 +41,18 @@ over its N * M values, accumulating in float64.
 Performance notes
 -----------------
 Inner-loop indices are unsigned (``np.uint64``): Numba then skips the negative-index
-wraparound test, which made these copy loops up to 2x slower. Every index computed is a
-valid position (the loops start at the first output whose window reaches the image). The
-loops run on one thread: the GEMMs around them, the bulk of the work, already use every
-core through BLAS, and Numba's ``parallel=True`` measured slower on the shared 2-core machine
-(a parallel region waits for its slowest thread, and any thread that the OS parks stalls
-it) while more than doubling the compile time. Running sample groups on Python threads, each
-with a one-thread GEMM, measured no better either: OpenBLAS's idle threads spin for about 0.1 s
-after every multithreaded GEMM and take the core back (BENCHMARKS.md). Only float32 and float64 are used, so each
-kernel compiles twice, once per dtype; ``cache=True`` keeps the machine code on disk
-between runs.
+wraparound test, which made these copy loops up to 2x slower. Every index computed is
+non-negative (the loops start at the first output whose window reaches the image); one past
+the end belongs to an empty range and is never read. The loops run on one thread: the GEMMs
+around them, the bulk of the work, already use every core through BLAS, and Numba's
+``parallel=True`` measured slower on the shared 2-core machine (a parallel region waits for
+its slowest thread, and any thread that the OS parks stalls it) while more than doubling the
+compile time. Sample groups on Python threads, each with a one-thread GEMM, were 42% slower
+beside two-thread GEMMs elsewhere, whose idle OpenBLAS thread spin-waits for about 0.1 s
+after each. Only with NumPy's BLAS held at one thread for the whole process, which is not a
+library's call, did they gain, and then at most 10%, within noise (BENCHMARKS.md). Only
+float32 and float64 are used, so each kernel compiles twice, once per dtype; ``cache=True``
+keeps the machine code on disk between runs.
 """
 
 from __future__ import annotations
@@ -99,12 +101,13 @@ def _im2col(img, cols, sh, sw, ph, pw, dh, dw):
 
 @njit(cache=True)
 def _im2col_stride2(img, cols, sh, ph, pw, dh, dw):
-    """``_im2col`` for a horizontal stride of 2, every stride-2 layer of the GANs. Its output rows
-    are short (8 wide in DCGAN's middle layers), and per row the tests for the padding cost as
-    much as the copy. So each row of cols that meets the padding is zeroed in one streaming pass
-    first, and only the rectangle of outputs on the image is copied over it, with a constant
-    stride that LLVM vectorises (1.2-1.8x faster than ``_im2col`` on the DCGAN and Pix2Pix shapes;
-    at stride 1, where the rows are long, zeroing twice made ``_im2col`` slower)."""
+    """``_im2col`` for a horizontal stride of 2 (the stride of every strided layer in the GANs).
+    Their output rows are short (8 wide in DCGAN's middle layers), and per row the tests for the
+    padding cost as much as the copy. So each row of cols that meets the padding is zeroed in
+    one streaming pass first, and only the rectangle of outputs on the image is copied over it,
+    with a constant stride that LLVM vectorises: 1.2-1.8x faster than ``_im2col`` on the DCGAN
+    and Pix2Pix shapes. At stride 1, where the rows are long, zeroing first and then copying
+    measured 1.3-1.7x slower than ``_im2col``, which stays for every other stride."""
     C, N, H, W = img.shape
     _, KH, KW, _, OH, OW = cols.shape
     source, target = img.reshape(-1), cols.reshape(-1)
@@ -119,7 +122,7 @@ def _im2col_stride2(img, cols, sh, ph, pw, dh, dw):
                 target[start + k] = 0
         width = np.uint64(x1 - x0)
         for n in range(N):
-            # output (y0, x0) reads this pixel, and each output row on, sh image rows further down
+            # output (y0, x0) reads this pixel; each later output row reads sh image rows further down
             first = np.uint64(((c * N + n) * H + y0 * sh - ph + i * dh) * W + x0 * 2 - pw + j * dw)
             for oy in range(np.uint64(y1 - y0)):
                 src = first + oy * np.uint64(sh * W)

@@ -41,8 +41,10 @@ EDGE_CASES = [
     geometry((1, 1, 7, 5), (3, 2), dilation=(2, 2)),  # dilated kernel
     geometry((1, 2, 1, 1), (1, 1)),  # 1x1 images
     geometry((2, 2, 8, 8), (4, 4), stride=(2, 2), padding=(1, 1)),  # DCGAN's k4 s2 p1
-    # the CPU's stride-2 im2col loop with another vertical stride, padding wider than a window row, dilation
+    # the CPU's stride-2 im2col loop with another vertical stride and dilation, and horizontal
+    # padding as wide as the window (output column 0 is all padding)
     geometry((2, 2, 7, 9), (3, 2), stride=(3, 2), padding=(1, 2), dilation=(2, 1)),
+    geometry((1, 1, 1, 1), (1, 1), stride=(3, 2), padding=(2, 2)),  # ... and both output rows in the padding
 ]
 
 
