@@ -52,9 +52,9 @@ from benchmarks.bench_w1_mlp_gan import (  # noqa: E402
     torch_iteration,
 )
 from benchmarks.common import (  # noqa: E402
+    both_on_threads,
     cycling_samplers,
     format_results,
-    limit_blas_threads,
     machine_info,
     optional_torch,
     step_memory,
@@ -307,11 +307,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return result
 
     torch = optional_torch()
-    if torch is None:
-        print("PyTorch is not installed: timing tinygan alone (pip install torch for the comparison)")
-    else:
-        torch.set_num_threads(args.threads)
-    limits = limit_blas_threads(args.threads)
+    limits = both_on_threads(torch, args.threads)
 
     report: dict[str, Any] = {"settings": vars(args) | {"json": str(args.json) if args.json else None}}
     with limits:

@@ -58,6 +58,7 @@ if __package__ in (None, ""):  # run as a script: make the repo root importable
 
 import tinygan  # noqa: E402
 from benchmarks.common import (  # noqa: E402
+    both_on_threads,
     format_results,
     limit_blas_threads,
     machine_info,
@@ -541,11 +542,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return result
 
     torch = optional_torch()
-    if torch is None:
-        print("PyTorch is not installed: timing tinygan alone (pip install torch for the comparison)")
-    else:
-        torch.set_num_threads(args.threads)
-    limits = limit_blas_threads(args.threads)
+    limits = both_on_threads(torch, args.threads)
 
     settings = vars(args) | {"json": str(args.json) if args.json else None}
     settings["markdown"] = str(args.markdown) if args.markdown else None

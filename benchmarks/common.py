@@ -216,3 +216,13 @@ def limit_blas_threads(threads: int) -> Any:
         return nullcontext()
     return threadpoolctl.threadpool_limits(threads, user_api="blas")
 
+
+def both_on_threads(torch: Any, threads: int, alone: str = "timing tinygan alone") -> Any:
+    """Set PyTorch (``optional_torch()``'s result; when None, ``alone`` says what runs instead) to
+    ``threads`` threads and limit NumPy's BLAS to as many, so that both frameworks use the same
+    number of cores; returns ``limit_blas_threads``'s context manager."""
+    if torch is None:
+        print(f"PyTorch is not installed: {alone} (pip install torch for the comparison)")
+    else:
+        torch.set_num_threads(threads)
+    return limit_blas_threads(threads)

@@ -68,8 +68,8 @@ import tinygan.optim  # noqa: E402
 from benchmarks.bench_dcgan import WORKLOADS, Workload, build_tinygan, build_torch, make_batches  # noqa: E402
 from benchmarks.bench_w1_mlp_gan import TinyganGAN, tinygan_iteration, torch_iteration  # noqa: E402
 from benchmarks.common import (  # noqa: E402
+    both_on_threads,
     cycling_samplers,
-    limit_blas_threads,
     machine_info,
     optional_torch,
     summarize,
@@ -619,11 +619,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     names = ["w2", "w3"] if args.workload == "both" else [args.workload]
 
     torch = optional_torch()
-    if torch is None:
-        print("PyTorch is not installed: profiling tinygan alone (pip install torch for the comparison)")
-    else:
-        torch.set_num_threads(args.threads)
-    limits = limit_blas_threads(args.threads)
+    limits = both_on_threads(torch, args.threads, "profiling tinygan alone")
 
     report: dict[str, Any] = {"settings": vars(args) | {"json": str(args.json) if args.json else None}}
     with limits:
