@@ -322,11 +322,10 @@ class ConvTranspose2d(_Convolution):
         N, _, H, W = x.shape
         OC, KH, KW = weight.shape[1:]
         self.groups = _blocks(N, OC * KH * KW * H * W * x.itemsize, device_of(x))
-        y = None
+        y, y_shape = None, (N, OC, *self.output_size)
         for group in self.groups:
-            part = _conv_transpose2d(_channel_major(x[group]), weight, self.geometry, self.output_size)
-            y = _batch_major(part, y, group, (N, OC, *self.output_size), bias)
-            del part  # before the next group's is made
+            y = _batch_major(_conv_transpose2d(_channel_major(x[group]), weight, self.geometry, self.output_size),
+                             y, group, y_shape, bias)  # fmt: skip
         return y
 
     def _group_gradients(self, g: Any, group: slice) -> tuple[Any, Any]:
