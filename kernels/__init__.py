@@ -18,8 +18,9 @@ The functions, in each of the three (``KERNEL_NAMES``):
 - ``im2col(img, kernel_size, stride, padding, dilation)``: channel-major images ``(C, N, H, W)``
   -> columns ``(C, KH, KW, N, OH, OW)``, ``cols[c, i, j, n, oy, ox] = img[c, n, oy*sh - ph + i*dh,
   ox*sw - pw + j*dw]`` (0 outside the image);
-- ``col2im(cols, image_size, stride, padding, dilation)``: its adjoint, columns -> images
-  ``(C, N, *image_size)``, every pixel the sum of the column entries copied from it;
+- ``col2im(cols, image_size, stride, padding, dilation, out=None)``: its adjoint, columns ->
+  images ``(C, N, *image_size)`` (into ``out`` if given), every pixel the sum of the column
+  entries copied from it;
 - ``batch_norm_stats(x)``: per-channel mean and biased variance of ``x`` ``(N, C, *spatial)``;
 - ``batch_norm_backward(x, dy, mean, invstd, weight)``: training-mode batch norm's ``(dx, dw, db)``.
 

@@ -31,12 +31,16 @@ Why this layout (all measured on the DCGAN layer shapes):
   one contiguous block, and so is row block c of ``cols``. With ``(N, C, H, W)`` images the
   same loops jump between N planes 2^k bytes apart, which all land in the same cache sets;
   that made im2col and col2im 1.4-6x slower.
-- The price is one transposing copy of the layer's input and output at the GEMM boundary,
-  ``(N, C, H, W) <-> (C, N, H, W)``: activation-sized, KH*KW/(sh*sw) times smaller than
-  ``cols``.
+- Nor does it cost a transposing copy at each layer: the convolutions hand their output on as
+  the batch-major view of the channel-major array (``tinygan.functional.conv``), so only an
+  array that arrives batch-major is copied, once. Removing the copies at both ends of every
+  convolution took 4-7% off a DCGAN iteration.
 
-Batch norm views its input ``(N, C, *spatial)`` as ``(N, C, M)`` and reduces each channel
-over its N * M values, accumulating in float64.
+The kernels read channel-major images whose channels lie apart (a few samples sliced out of a
+batch), at their channel step, as BLAS reads a matrix at its leading dimension (``_flat``),
+and ``col2im`` writes into such a slice (``out``). Batch norm reads its input ``(N, C, *spatial)``
+in either layout the same way, as planes of M contiguous values at a sample and a channel step,
+and reduces each channel over its N * M values, accumulating in float64.
 
 Performance notes
 -----------------
@@ -72,10 +76,9 @@ def _valid_outputs(offset: int, stride: int, in_size: int, out_size: int) -> tup
 
 
 @njit(cache=True)
-def _im2col(img, cols, sh, sw, ph, pw, dh, dw):
-    C, N, H, W = img.shape
-    _, KH, KW, _, OH, OW = cols.shape
-    source, target = img.reshape(-1), cols.reshape(-1)
+def _im2col(source, plane, H, W, cols, sh, sw, ph, pw, dh, dw):
+    C, KH, KW, N, OH, OW = cols.shape
+    target = cols.reshape(-1)
     step = np.uint64(sw)
     for row in range(C * KH * KW):  # one row of the cols matrix: weight position (c, i, j)
         c, i, j = row // (KH * KW), (row // KW) % KH, row % KW
@@ -91,7 +94,7 @@ def _im2col(img, cols, sh, sw, ph, pw, dh, dw):
                 for ox in range(np.uint64(x0)):  # left padding
                     target[out + ox] = 0
                 # the first pixel that output (oy, x0) reads, then every sw-th pixel of that image row
-                src = np.uint64(((c * N + n) * H + oy * sh - ph + i * dh) * W + x0 * sw - pw + j * dw)
+                src = np.uint64(c * plane + (n * H + oy * sh - ph + i * dh) * W + x0 * sw - pw + j * dw)
                 dst = out + np.uint64(x0)
                 for k in range(np.uint64(x1 - x0)):
                     target[dst + k] = source[src + k * step]
@@ -100,7 +103,7 @@ def _im2col(img, cols, sh, sw, ph, pw, dh, dw):
 
 
 @njit(cache=True)
-def _im2col_stride2(img, cols, sh, ph, pw, dh, dw):
+def _im2col_stride2(source, plane, H, W, cols, sh, ph, pw, dh, dw):
     """``_im2col`` for a horizontal stride of 2 (the stride of every strided layer in the GANs).
     Their output rows are short (8 wide in DCGAN's middle layers), and per row the tests for the
     padding cost as much as the copy. So each row of cols that meets the padding is zeroed in
@@ -108,9 +111,8 @@ def _im2col_stride2(img, cols, sh, ph, pw, dh, dw):
     with a constant stride that LLVM vectorises: 1.2-1.8x faster than ``_im2col`` on the DCGAN
     and Pix2Pix shapes. At stride 1, where the rows are long, zeroing first and then copying
     measured 1.3-1.7x slower than ``_im2col``, which stays for every other stride."""
-    C, N, H, W = img.shape
-    _, KH, KW, _, OH, OW = cols.shape
-    source, target = img.reshape(-1), cols.reshape(-1)
+    C, KH, KW, N, OH, OW = cols.shape
+    target = cols.reshape(-1)
     two = np.uint64(2)
     for row in range(C * KH * KW):
         c, i, j = row // (KH * KW), (row // KW) % KH, row % KW
@@ -123,7 +125,7 @@ def _im2col_stride2(img, cols, sh, ph, pw, dh, dw):
         width = np.uint64(x1 - x0)
         for n in range(N):
             # output (y0, x0) reads this pixel; each later output row reads sh image rows further down
-            first = np.uint64(((c * N + n) * H + y0 * sh - ph + i * dh) * W + x0 * 2 - pw + j * dw)
+            first = np.uint64(c * plane + (n * H + y0 * sh - ph + i * dh) * W + x0 * 2 - pw + j * dw)
             for oy in range(np.uint64(y1 - y0)):
                 src = first + oy * np.uint64(sh * W)
                 dst = start + np.uint64((n * OH + y0) * OW + x0) + oy * np.uint64(OW)
@@ -132,14 +134,13 @@ def _im2col_stride2(img, cols, sh, ph, pw, dh, dw):
 
 
 @njit(cache=True)
-def _col2im(cols, img, sh, sw, ph, pw, dh, dw):
-    C, N, H, W = img.shape
-    _, KH, KW, _, OH, OW = cols.shape
-    source, target = cols.reshape(-1), img.reshape(-1)
+def _col2im(cols, target, plane, H, W, sh, sw, ph, pw, dh, dw):
+    C, KH, KW, N, OH, OW = cols.shape
+    source = cols.reshape(-1)
     step = np.uint64(sw)
     two = np.uint64(2)
     for c in range(C):  # channel c of the image receives rows (c, i, j) of cols: add them while it is in cache
-        target[c * N * H * W : (c + 1) * N * H * W] = 0
+        target[c * plane : c * plane + N * H * W] = 0
         for i in range(KH):
             y0, y1 = _valid_outputs(i * dh - ph, sh, H, OH)
             for j in range(KW):
@@ -148,13 +149,31 @@ def _col2im(cols, img, sh, sw, ph, pw, dh, dw):
                 for n in range(N):
                     for oy in range(y0, y1):
                         src = np.uint64(((row * N + n) * OH + oy) * OW + x0)
-                        dst = np.uint64(((c * N + n) * H + oy * sh - ph + i * dh) * W + x0 * sw - pw + j * dw)
+                        dst = np.uint64(c * plane + (n * H + oy * sh - ph + i * dh) * W + x0 * sw - pw + j * dw)
                         if sw == 2:  # the GANs' stride: a constant stride lets LLVM vectorise the adds (20-45% faster)
                             for k in range(np.uint64(x1 - x0)):
                                 target[dst + k * two] += source[src + k]
                         else:
                             for k in range(np.uint64(x1 - x0)):
                                 target[dst + k * step] += source[src + k]
+
+
+def _flat(a: np.ndarray, lead: int) -> tuple[np.ndarray, tuple[int, ...]]:
+    """``a`` as a 1-D array and the step, in elements, of each of its first ``lead`` axes.
+
+    The axes after them must form one contiguous block (a channel's N*H*W pixels, a sample's
+    H*W): then the blocks may lie apart, as the channels of a few samples sliced out of a
+    channel-major batch do, or the channels of a batch-major array. The kernels read the blocks
+    at their steps, as BLAS reads a matrix at its leading dimension, so such views need no copy;
+    anything else is copied to a contiguous array first.
+    """
+    items = a.itemsize
+    blocks_contiguous = a.size > 0 and a[(0,) * lead + (...,)].flags.c_contiguous
+    if not (blocks_contiguous and all(s >= 0 and s % items == 0 for s in a.strides[:lead])):
+        a = np.ascontiguousarray(a)
+    steps = tuple(s // items if n > 1 else 0 for s, n in zip(a.strides[:lead], a.shape[:lead]))
+    span = sum((n - 1) * s for n, s in zip(a.shape[:lead], steps)) + a[(0,) * lead + (...,)].size
+    return np.lib.stride_tricks.as_strided(a, (span,), (items,)), steps
 
 
 def im2col(
@@ -172,11 +191,11 @@ def im2col(
     OH = conv_output_size(H, kernel_size[0], stride[0], padding[0], dilation[0])
     OW = conv_output_size(W, kernel_size[1], stride[1], padding[1], dilation[1])
     cols = np.empty((C, *kernel_size, N, OH, OW), dtype=img.dtype)
-    img = np.ascontiguousarray(img)
+    source, (plane,) = _flat(img, 1)
     if stride[1] == 2:
-        _im2col_stride2(img, cols, stride[0], *padding, *dilation)
+        _im2col_stride2(source, plane, H, W, cols, stride[0], *padding, *dilation)
     else:
-        _im2col(img, cols, *stride, *padding, *dilation)
+        _im2col(source, plane, H, W, cols, *stride, *padding, *dilation)
     return cols
 
 
@@ -186,13 +205,29 @@ def col2im(
     stride: tuple[int, int],
     padding: tuple[int, int],
     dilation: tuple[int, int],
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Channel-major images ``(C, N, H, W)``, ``image_size = (H, W)``, each pixel the sum of the
-    entries of ``cols`` ``(C, KH, KW, N, OH, OW)`` copied from it by ``im2col`` (its adjoint)."""
+    entries of ``cols`` ``(C, KH, KW, N, OH, OW)`` copied from it by ``im2col`` (its adjoint).
+
+    ``out``, if given, receives them: an array of that shape whose channels' N*H*W pixels are
+    each contiguous (a slice of samples of a channel-major batch is one).
+    """
     C, _, _, N, _, _ = cols.shape
-    img = np.empty((C, N, *image_size), dtype=cols.dtype)
-    _col2im(np.ascontiguousarray(cols), img, *stride, *padding, *dilation)
+    shape = (C, N, *image_size)
+    img = np.empty(shape, dtype=cols.dtype) if out is None else _checked_out(out, shape, cols.dtype)
+    target, (plane,) = _flat(img, 1)
+    _col2im(np.ascontiguousarray(cols), target, plane, *image_size, *stride, *padding, *dilation)
     return img
+
+
+def _checked_out(out: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """``out`` if the kernels can write into it in place: ``shape``, ``dtype``, contiguous channels."""
+    apart = out.shape[0] == 1 or out.strides[0] >= out[0].nbytes  # channels that do not overlap
+    if out.shape != shape or out.dtype != dtype or not (out[0].flags.c_contiguous and apart):
+        raise ValueError(f"col2im: out must be a {dtype} array of shape {shape} with each channel's "
+                         f"pixels contiguous, got {out.dtype} {out.shape} with strides {out.strides}")
+    return out
 
 
 # ----------------------------------------------------------------------------- batch norm
@@ -204,39 +239,42 @@ _REORDER_SUMS = {"reassoc", "contract"}
 
 
 @njit(cache=True, fastmath=_REORDER_SUMS)
-def _batch_norm_stats(x, mean, var):
-    N, C, M = x.shape
+def _batch_norm_stats(x, steps, N, C, M, mean, var):
+    sample, channel = steps  # where the M values of (sample n, channel c) start: x[n * sample + c * channel]
     count = N * M
     for c in range(C):
         # two passes over the channel: the squares are summed around the mean itself, so
         # nothing cancels (one pass of sum and sum of squares loses digits when mean >> std)
         total = 0.0
         for n in range(N):
-            for k in range(M):
-                total += x[n, c, k]
+            start = np.uint64(n * sample + c * channel)
+            for k in range(np.uint64(M)):
+                total += x[start + k]
         mu = total / count
         squares = 0.0
         for n in range(N):
-            for k in range(M):
-                d = x[n, c, k] - mu
+            start = np.uint64(n * sample + c * channel)
+            for k in range(np.uint64(M)):
+                d = x[start + k] - mu
                 squares += d * d
         mean[c] = mu
         var[c] = squares / count
 
 
 @njit(cache=True, fastmath=_REORDER_SUMS)
-def _batch_norm_backward(x, dy, mean, invstd, weight, dx, dw, db):
-    N, C, M = x.shape
+def _batch_norm_backward(x, x_steps, dy, dy_steps, dx, dx_steps, N, C, M, mean, invstd, weight, dw, db):
     count = N * M
     for c in range(C):
         mu, s = mean[c], invstd[c]
         sum_dy = 0.0
         sum_dy_xhat = 0.0
         for n in range(N):
-            for k in range(M):
-                g = dy[n, c, k]
+            at_x = np.uint64(n * x_steps[0] + c * x_steps[1])
+            at_dy = np.uint64(n * dy_steps[0] + c * dy_steps[1])
+            for k in range(np.uint64(M)):
+                g = dy[at_dy + k]
                 sum_dy += g
-                sum_dy_xhat += g * (x[n, c, k] - mu) * s
+                sum_dy_xhat += g * (x[at_x + k] - mu) * s
         db[c] = sum_dy
         dw[c] = sum_dy_xhat
         # dx = (w / sigma) (dy - mean(dy) - x_hat mean(dy x_hat)); x_hat is recomputed, never stored
@@ -244,22 +282,28 @@ def _batch_norm_backward(x, dy, mean, invstd, weight, dx, dw, db):
         mean_dy = sum_dy / count
         mean_dy_xhat = sum_dy_xhat / count
         for n in range(N):
-            for k in range(M):
-                x_hat = (x[n, c, k] - mu) * s
-                dx[n, c, k] = scale * (dy[n, c, k] - mean_dy - x_hat * mean_dy_xhat)
+            at_x = np.uint64(n * x_steps[0] + c * x_steps[1])
+            at_dy = np.uint64(n * dy_steps[0] + c * dy_steps[1])
+            at_dx = np.uint64(n * dx_steps[0] + c * dx_steps[1])
+            for k in range(np.uint64(M)):
+                x_hat = (x[at_x + k] - mu) * s
+                dx[at_dx + k] = scale * (dy[at_dy + k] - mean_dy - x_hat * mean_dy_xhat)
 
 
-def _as_ncm(a: np.ndarray) -> np.ndarray:
-    """View ``(N, C, *spatial)`` as ``(N, C, M)``."""
-    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
+def _planes(a: np.ndarray) -> tuple[np.ndarray, tuple[int, ...], int]:
+    """``a`` ``(N, C, *spatial)`` as ``_flat``'s flat array and steps of its samples and channels,
+    and the M values per (sample, channel) plane: batch-major and channel-major arrays alike, uncopied."""
+    flat, steps = _flat(a, 2)
+    return flat, steps, int(np.prod(a.shape[2:], dtype=np.int64))
 
 
 def batch_norm_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and biased variance of ``x`` ``(N, C, *spatial)``, each of shape ``(C,)``."""
-    C = x.shape[1]
+    N, C = x.shape[:2]
     mean = np.empty(C, dtype=x.dtype)
     var = np.empty(C, dtype=x.dtype)
-    _batch_norm_stats(_as_ncm(x), mean, var)
+    flat, steps, M = _planes(x)
+    _batch_norm_stats(flat, steps, N, C, M, mean, var)
     return mean, var
 
 
@@ -269,10 +313,15 @@ def batch_norm_backward(
     """Gradients ``(dx, dw, db)`` of training-mode batch norm ``y = w (x - mean) * invstd + b``.
 
     ``x``, ``dy``: ``(N, C, *spatial)``; ``mean``, ``invstd`` (1 / sigma), ``weight``: ``(C,)``.
+    ``dx`` comes channel-major where ``x`` is (after a convolution, whose backward wants it so).
     """
-    C = x.shape[1]
-    dx = np.empty(x.shape, dtype=x.dtype)
+    N, C = x.shape[:2]
+    x_flat, x_steps, M = _planes(x)
+    dy_flat, dy_steps, _ = _planes(dy)
+    channel_major = x_steps[1] > x_steps[0]
+    dx = np.empty((C, N, *x.shape[2:]), x.dtype).swapaxes(0, 1) if channel_major else np.empty(x.shape, x.dtype)
+    dx_flat, dx_steps, _ = _planes(dx)
     dw = np.empty(C, dtype=x.dtype)
     db = np.empty(C, dtype=x.dtype)
-    _batch_norm_backward(_as_ncm(x), _as_ncm(dy), mean, invstd, weight, _as_ncm(dx), dw, db)
+    _batch_norm_backward(x_flat, x_steps, dy_flat, dy_steps, dx_flat, dx_steps, N, C, M, mean, invstd, weight, dw, db)
     return dx, dw, db

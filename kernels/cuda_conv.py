@@ -105,11 +105,16 @@ def col2im(
     stride: tuple[int, int],
     padding: tuple[int, int],
     dilation: tuple[int, int],
+    out: Any = None,
 ) -> Any:
     """Channel-major images ``(C, N, H, W)``, ``image_size = (H, W)``, each pixel the sum of the
-    entries of ``cols`` ``(C, KH, KW, N, OH, OW)`` copied from it by ``im2col`` (its adjoint)."""
+    entries of ``cols`` ``(C, KH, KW, N, OH, OW)`` copied from it by ``im2col`` (its adjoint);
+    written into ``out`` (that shape and dtype, any strides) if given."""
     xp = get_array_module(cols)
     C, N = cols.shape[0], cols.shape[3]
-    img = xp.empty((C, N, *image_size), dtype=cols.dtype)
+    shape = (C, N, *image_size)
+    if out is not None and (out.shape != shape or out.dtype != cols.dtype):
+        raise ValueError(f"col2im: out must be a {cols.dtype} array of shape {shape}, got {out.dtype} {out.shape}")
+    img = xp.empty(shape, dtype=cols.dtype) if out is None else out
     launch(_col2im_kernel, img.size, xp.ascontiguousarray(cols), img, *stride, *padding, *dilation)
     return img

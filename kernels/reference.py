@@ -40,8 +40,11 @@ def im2col(img: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dila
     return cols
 
 
-def col2im(cols: np.ndarray, image_size: Pair, stride: Pair, padding: Pair, dilation: Pair) -> np.ndarray:
-    """Images ``(C, N, *image_size)``, each pixel the sum of the entries of ``cols`` copied from it.
+def col2im(
+    cols: np.ndarray, image_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out: np.ndarray | None = None
+) -> np.ndarray:
+    """Images ``(C, N, *image_size)``, each pixel the sum of the entries of ``cols`` copied from it
+    (written into ``out`` if given).
 
     ``cols`` ``(C, KH, KW, N, OH, OW)`` may hold fewer window positions than ``im2col`` of such
     an image makes (OH, OW at most ``conv_output_size`` of the image), as transposed convolution's do.
@@ -52,7 +55,11 @@ def col2im(cols: np.ndarray, image_size: Pair, stride: Pair, padding: Pair, dila
     for i in range(KH):
         for j in range(KW):  # the same slices as im2col's, added back
             padded[:, :, i * dh : i * dh + sh * OH : sh, j * dw : j * dw + sw * OW : sw] += cols[:, i, j]
-    return padded[:, :, ph : ph + H, pw : pw + W].copy()
+    img = padded[:, :, ph : ph + H, pw : pw + W]
+    if out is None:
+        return img.copy()
+    out[...] = img
+    return out
 
 
 def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:

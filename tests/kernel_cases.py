@@ -80,3 +80,40 @@ def batch_norm_backward_inputs(shape: tuple[int, ...], dtype: Any, seed: int, st
     mean, var = stats(x)
     invstd = (1 / np.sqrt(var + 1e-5)).astype(dtype)
     return x, dy, mean, invstd, weight
+
+
+# How an array can reach the kernels: laid out as its shape says; with its sample and channel
+# axes swapped in memory (a convolution's output is the batch-major view of a channel-major
+# array); a few samples of a channel-major array (one group of a convolution's samples: the
+# channels lie apart); every other channel of a bigger array (half of a concatenation); or
+# flipped (negative strides, which the kernels copy first).
+LAYOUTS = st.sampled_from(["contiguous", "swapped", "samples", "channels", "flipped"])
+
+
+def laid_out(a: np.ndarray, layout: str, channel_axis: int) -> np.ndarray:
+    """An array equal to ``a`` (its axes 0 and 1 are samples and channels, in either order) in
+    ``layout`` (see ``LAYOUTS``); the rest of any bigger array it is cut from is NaN."""
+    sample_axis = 1 - channel_axis
+
+    def stored(b: np.ndarray, order: tuple[int, int]) -> np.ndarray:  # b with its axes 0, 1 in memory as order
+        return np.ascontiguousarray(b.transpose(*order, *range(2, b.ndim))).transpose(*order, *range(2, b.ndim))
+
+    def cut(wide_shape_axis: int, index: slice) -> tuple[np.ndarray, tuple[slice, ...]]:
+        shape = list(a.shape)
+        shape[wide_shape_axis] = 3 * a.shape[wide_shape_axis]
+        wide = np.full(shape, np.nan, dtype=a.dtype)
+        where = (slice(None),) * wide_shape_axis + (index,)
+        wide[where] = a
+        return wide, where
+
+    if layout == "contiguous":
+        return a.copy()
+    if layout == "swapped":
+        return stored(a, (1, 0))
+    if layout == "samples":  # the middle samples of a channel-major array three times the batch
+        wide, where = cut(sample_axis, slice(a.shape[sample_axis], 2 * a.shape[sample_axis]))
+        return stored(wide, (channel_axis, sample_axis))[where]
+    if layout == "channels":
+        wide, where = cut(channel_axis, slice(1, None, 3))
+        return wide[where]
+    return np.flip(np.flip(a, 0).copy(), 0)

@@ -227,6 +227,31 @@ def test_blocks_of_samples_and_channels_change_nothing(case, budget):
         np.testing.assert_allclose(part, expected, rtol=1e-12, atol=1e-12)
 
 
+@settings(max_examples=20, deadline=None)
+@given(batch=st.integers(1, 4), budget=st.sampled_from([1, 400, None]), bias=st.booleans(), seed=st.integers(0, 2**16))
+def test_stacked_layers_pass_channel_major_arrays_on(batch, budget, bias, seed):
+    """A convolution returns the batch-major view of the channel-major array its GEMMs wrote,
+    and the layers after it (batch norm, activations, the next convolution, their backwards) read
+    it and its gradients where they lie, in groups of samples and blocks of channels too (budget):
+    float64 gradients of a DCGAN-like stack against finite differences."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, 2, 6, 6))
+    w1, w2, w3 = (rng.standard_normal(shape) for shape in [(3, 2, 4, 4), (3, 2, 4, 4), (2, 2, 3, 3)])
+    b1, b2 = (rng.standard_normal(n) if bias else None for n in (3, 2))
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+
+    def stack(x, w1, w2, w3, gamma, beta, b1=None, b2=None):
+        h = F.conv2d(x, w1, b1, stride=2, padding=1)  # (N, 3, 3, 3)
+        assert h.data.transpose(1, 0, 2, 3).flags.c_contiguous  # channel-major underneath
+        h = F.leaky_relu(F.batch_norm(h, None, None, gamma, beta, training=True), 0.2)
+        h = F.relu(F.conv_transpose2d(h, w2, b2, stride=2, padding=1))  # (N, 2, 6, 6)
+        return F.conv2d(h, w3, padding=1)
+
+    tensors = [t for t in _tensors(x, w1, w2, w3, gamma, beta, b1, b2) if t is not None]
+    with column_budget(budget) if budget else contextlib.nullcontext():
+        gradcheck(stack, tensors, atol=1e-6, rtol=1e-5)
+
+
 @SETTINGS
 @given(case=conv_cases())
 @with_examples(CONV_EDGE_CASES)

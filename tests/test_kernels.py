@@ -17,12 +17,14 @@ from hypothesis import strategies as st
 from kernel_cases import (
     DTYPES,
     EDGE_CASES,
+    LAYOUTS,
     NORM_SHAPES,
     batch_norm_backward_inputs,
     col2im_args,
     cols_shape,
     conv_geometry,
     im2col_args,
+    laid_out,
     random_array,
 )
 
@@ -129,6 +131,38 @@ def test_cpu_col2im_matches_the_reference(g, dtype):
     np.testing.assert_allclose(image, reference.col2im(cols, *col2im_args(g)), rtol=tol, atol=tol)
 
 
+@MANY
+@given(g=conv_geometry(max_kernel=4, max_extra=6, max_images=3), dtype=DTYPES, layout=LAYOUTS)
+def test_cpu_im2col_reads_images_in_any_layout(g, dtype, layout):
+    """A few samples of a channel-major batch, every other channel of a bigger one: read in
+    place, at their channel step; other layouts (swapped, flipped) are copied first."""
+    x = random_array(g["shape"], dtype)
+    cols = cpu.im2col(laid_out(x, layout, 0), *im2col_args(g))
+    np.testing.assert_array_equal(cols, reference.im2col(x, *im2col_args(g)))
+
+
+def _root(a: np.ndarray) -> np.ndarray:
+    while a.base is not None:
+        a = a.base
+    return a
+
+
+@MANY
+@given(g=conv_geometry(max_kernel=4, max_extra=6, max_images=3), dtype=DTYPES, layout=LAYOUTS)
+def test_cpu_col2im_writes_into_out_whose_channels_are_contiguous(g, dtype, layout):
+    cols = random_array(cols_shape(g), dtype)
+    out = laid_out(np.zeros(g["shape"], dtype), layout, 0)
+    C, N = g["shape"][:2]
+    if layout == "flipped" and C > 1 or layout == "swapped" and C > 1 and N > 1:  # channels that are not each one block
+        with pytest.raises(ValueError, match="col2im: out must be"):
+            cpu.col2im(cols, *col2im_args(g), out=out)
+        return
+    assert cpu.col2im(cols, *col2im_args(g), out=out) is out
+    tol = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(out, reference.col2im(cols, *col2im_args(g)), rtol=tol, atol=tol)
+    assert np.isnan(_root(out)).sum() == _root(out).size - out.size  # nothing written outside out
+
+
 @pytest.mark.parametrize("kernel, stride, padding", [(3, 2, 1), (1, 2, 0), (2, 3, 1), (4, 2, 1)])
 @pytest.mark.parametrize("output_padding", [0, 1])
 def test_cpu_col2im_sizes_a_transposed_convolution_output(kernel, stride, padding, output_padding):
@@ -163,3 +197,20 @@ def test_cpu_batch_norm_backward_matches_the_reference(shape, dtype, seed):
     for name, a, b in zip(("dx", "dw", "db"), got, expected):
         assert a.shape == b.shape and a.dtype == dtype, name
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol, err_msg=name)
+
+
+@MANY
+@given(shape=NORM_SHAPES, dtype=DTYPES, seed=st.integers(0, 2**16), x_layout=LAYOUTS, dy_layout=LAYOUTS)
+def test_cpu_batch_norm_reads_any_layout_and_keeps_a_channel_major_one(shape, dtype, seed, x_layout, dy_layout):
+    """A convolution's channel-major output and its gradient, in any mix of layouts; dx comes
+    channel-major when x is, for the convolution before batch norm."""
+    x, dy, mean, invstd, weight = batch_norm_backward_inputs(shape, dtype, seed, reference.batch_norm_stats)
+    x_in, dy_in = laid_out(x, x_layout, 1), laid_out(dy, dy_layout, 1)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for got, expected in zip(cpu.batch_norm_stats(x_in), reference.batch_norm_stats(x)):
+        np.testing.assert_allclose(got, expected, rtol=tol * 10, atol=tol)
+    got = cpu.batch_norm_backward(x_in, dy_in, mean, invstd, weight)
+    for name, a, b in zip(("dx", "dw", "db"), got, reference.batch_norm_backward(x, dy, mean, invstd, weight)):
+        np.testing.assert_allclose(a, b, rtol=tol * 10, atol=tol, err_msg=name)
+    if x_layout in ("swapped", "samples"):
+        assert got[0].swapaxes(0, 1).flags.c_contiguous

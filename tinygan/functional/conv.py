@@ -24,9 +24,12 @@ gradients are one GEMM against the unfolded larger image (``_weight_gradient``):
     conv_transpose2d backward:  dX = conv2d(dY, W)           = W2 @ unfold(dY)    dW = X @ unfold(dY)^T
 
 Here X, Y, dX, dY are *channel-major* images, (C, N*H*W) matrices: the GEMMs want them so,
-and the kernels stream through them. ``_channel_major`` and ``_batch_major`` are the one
-transposing copy at each end (activation-sized, and none for a single sample; the columns are
-KH*KW/stride^2 times bigger). The columns are never kept between forward and backward:
+and the kernels stream through them. Both ops write Y (and dX) channel-major and hand it on as
+its batch-major (N, C, H, W) view (``_batch_major``), which batch norm, the activations and the
+next convolution read where it lies, so a stack of layers passes channel-major arrays along
+without copying them. ``_channel_major`` copies only what arrives batch-major (the real images,
+a concatenation): one transposing copy, activation-sized (the columns are KH*KW/stride^2 times
+bigger). The columns are never kept between forward and backward:
 backward unfolds its input again, which costs a fraction of a GEMM, and the graph holds only
 the input and the weight, as in PyTorch. Nor do they exist for the whole batch at once: both
 ops unfold a few samples, or a few channels, at a time (``COLUMN_BUDGET_BYTES``).
@@ -78,29 +81,26 @@ def conv_transpose_output_size(
 
 
 def _channel_major(a: Any) -> Any:
-    """(N, C, H, W) -> contiguous (C, N, H, W): the layout the GEMMs and kernels use."""
-    return get_array_module(a).ascontiguousarray(a.transpose(1, 0, 2, 3))
+    """(N, C, H, W) -> (C, N, H, W), the layout the GEMMs and kernels use: a view where each
+    channel's N*H*W values already lie together (a convolution's output, or a slice of its
+    samples, or a single sample), else a contiguous copy."""
+    t = a.transpose(1, 0, 2, 3)
+    return t if t.size and t[0].flags.c_contiguous else get_array_module(a).ascontiguousarray(t)
 
 
-def _batch_major(part: Any, out: Any, group: slice, shape: tuple[int, ...], bias: Any = None) -> Any:
-    """Put the channel-major (C, n, H, W) ``part`` of the samples ``group`` into the batch-major
-    result ``out`` of ``shape`` (N, C, H, W), adding a per-channel bias in the same copy, and
-    return ``out`` (None before the first part: then it is allocated). A batch of one sample is
-    already in both layouts, (C, 1, H, W) = (1, C, H, W), so its part, a new array, becomes the
-    result uncopied."""
-    if shape[0] == 1:
-        out = part.reshape(shape)
-        if bias is not None:
-            out += bias.reshape(1, -1, 1, 1)
-        return out
-    xp = get_array_module(part)
-    out = xp.empty(shape, dtype=part.dtype) if out is None else out
-    view = part.transpose(1, 0, 2, 3)
-    if bias is None:
-        out[group] = view
-    else:
-        xp.add(view, bias.reshape(1, -1, 1, 1), out=out[group])
-    return out
+def _batch_major(y: Any, bias: Any = None) -> Any:
+    """The (N, C, H, W) view of a channel-major result ``y`` (C, N, H, W), after adding a
+    per-channel ``bias`` to it in place. No copy: every op reads either layout, and the next
+    convolution's ``_channel_major`` takes it back for free."""
+    if bias is not None:
+        y += bias.reshape(-1, 1, 1, 1)
+    return y.transpose(1, 0, 2, 3)
+
+
+def _matrix(a: Any) -> Any:
+    """Channel-major images (C, n, H, W) as the (C, n*H*W) matrix the GEMMs read or write: a
+    view, since each channel's values lie together (the rows may lie apart, as BLAS allows)."""
+    return a.reshape(a.shape[0], -1)
 
 
 # The columns are KH*KW/stride^2 times bigger than the image they come from: a DCGAN batch unfolds
@@ -167,9 +167,9 @@ class ConvGeometry:
             yield block, cols
             del cols  # see COLUMN_BUDGET_BYTES
 
-    def fold(self, cols: Any, image_size: Pair) -> Any:
-        """col2im: columns (C, KH, KW, N, GH, GW) -> channel-major images (C, N, *image_size)."""
-        return kernels.for_array(cols).col2im(cols, image_size, self.stride, self.padding, self.dilation)
+    def fold(self, cols: Any, out: Any) -> Any:
+        """col2im: columns (C, KH, KW, N, GH, GW) -> channel-major images ``out`` (C, N, H, W)."""
+        return kernels.for_array(cols).col2im(cols, out.shape[2:], self.stride, self.padding, self.dilation, out=out)
 
 
 # ----------------------------------------------------------------------------- the two ops on arrays
@@ -177,44 +177,41 @@ class ConvGeometry:
 # Read each with one block: the loops over blocks only bound the memory (see COLUMN_BUDGET_BYTES).
 
 
-def _conv2d_block(weight: Any, block: slice, cols: Any) -> Any:
-    """What input channels ``block`` contribute to conv2d: W2[:, block] @ their columns,
-    weight (OC, C, KH, KW), cols (c, KH, KW, N, OH, OW) -> (OC, N*OH*OW)."""
-    N, OH, OW = cols.shape[3:]
-    return weight[:, block].reshape(weight.shape[0], -1) @ cols.reshape(-1, N * OH * OW)
+def _conv2d_block(weight: Any, block: slice, cols: Any, out: Any) -> None:
+    """Add what input channels ``block`` contribute to conv2d, W2[:, block] @ their columns, to
+    ``out`` (OC, N*OH*OW); weight (OC, C, KH, KW), cols (c, KH, KW, N, OH, OW). The first block
+    writes ``out``: the GEMM puts its product straight there."""
+    w2, c2 = weight[:, block].reshape(weight.shape[0], -1), cols.reshape(-1, out.shape[1])
+    if block.start == 0:
+        get_array_module(out).matmul(w2, c2, out=out)
+    else:
+        out += w2 @ c2
 
 
-def _conv2d(x: Any, weight: Any, geometry: ConvGeometry) -> Any:
-    """conv2d: x (C, N, H, W), weight (OC, C, KH, KW) -> (OC, N, OH, OW).
+def _conv2d(x: Any, weight: Any, geometry: ConvGeometry, out: Any) -> Any:
+    """conv2d: x (C, N, H, W), weight (OC, C, KH, KW) -> ``out`` (OC, N, OH, OW), returned.
 
     One GEMM, W2 (OC, C*KH*KW) @ unfold(x) (C*KH*KW, N*OH*OW), summed over blocks of input channels.
     """
-    y = None
-    OH, OW = geometry.output_size(x.shape[2:])
     for block, cols in geometry.unfold_blocks(x):
-        y = _add(y, _conv2d_block(weight, block, cols))
+        _conv2d_block(weight, block, cols, _matrix(out))
         del cols  # see COLUMN_BUDGET_BYTES
-    return y.reshape(weight.shape[0], x.shape[1], OH, OW)
+    return out
 
 
-def _conv_transpose2d(x: Any, weight: Any, geometry: ConvGeometry, output_size: Pair) -> Any:
-    """conv_transpose2d: x (C, N, H, W), weight (C, OC, KH, KW) -> (OC, N, *output_size).
+def _conv_transpose2d(x: Any, weight: Any, geometry: ConvGeometry, out: Any) -> Any:
+    """conv_transpose2d: x (C, N, H, W), weight (C, OC, KH, KW) -> ``out`` (OC, N, OH, OW), returned.
 
     One GEMM, W2^T (OC*KH*KW, C) @ x (C, N*H*W), whose columns are folded back onto the image,
     a block of output channels at a time.
     """
     C, N, H, W = x.shape
     OC, KH, KW = weight.shape[1:]
-    blocks = _blocks(OC, KH * KW * N * H * W * x.itemsize, device_of(x))
-    y = get_array_module(x).empty((OC, N, *output_size), dtype=x.dtype) if len(blocks) > 1 else None
-    for block in blocks:
-        cols = weight[:, block].reshape(C, -1).T @ x.reshape(C, -1)
-        image = geometry.fold(cols.reshape(-1, KH, KW, N, H, W), output_size)
-        if y is None:  # one block: the whole image
-            return image
-        y[block] = image
-        del cols, image  # see COLUMN_BUDGET_BYTES
-    return y
+    for block in _blocks(OC, KH * KW * N * H * W * x.itemsize, device_of(x)):
+        cols = weight[:, block].reshape(C, -1).T @ _matrix(x)
+        geometry.fold(cols.reshape(-1, KH, KW, N, H, W), out[block])
+        del cols  # see COLUMN_BUDGET_BYTES
+    return out
 
 
 def _weight_gradient_block(image: Any, cols: Any, out: Any) -> None:
@@ -241,26 +238,27 @@ def _weight_gradient(image: Any, blocks: Iterable[tuple[slice, Any]], weight_sha
 
 class _Convolution(Function):
     """What Conv2d and ConvTranspose2d share: forward saves ``input_shape``, ``weight_shape`` and
-    the sample ``groups``; backward runs the groups through the op's ``_group_gradients`` and
-    assembles dX, sums dW over the groups, and db = sum(dY)."""
+    the sample ``groups`` and returns its channel-major result as a batch-major view; backward
+    runs the groups through the op's ``_group_gradients``, which write dX into its channel-major
+    array, sums dW over the groups, and db = sum(dY)."""
 
     groups: list[slice]
     input_shape: tuple[int, ...]
 
     def backward(self, g):
         gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            N, C, H, W = self.input_shape
+            gx = get_array_module(g).empty((C, N, H, W), dtype=g.dtype)
         for group in self.groups if self.needs_input_grad[0] or self.needs_input_grad[1] else ():
-            gx_group, gw_group = self._group_gradients(g[group], group)
-            if gx_group is not None:
-                gx = _batch_major(gx_group, gx, group, self.input_shape)
-                del gx_group  # before the next group's is made
-            gw = _add(gw, gw_group)
+            gw = _add(gw, self._group_gradients(g[group], group, None if gx is None else gx[:, group]))
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
-        return gx, gw, gb
+        return (None if gx is None else _batch_major(gx)), gw, gb
 
-    def _group_gradients(self, g: Any, group: slice) -> tuple[Any, Any]:
-        """dX (channel-major, (C, n, H, W), or None) and dW (or None) of one sample group, from its dY ``g``."""
+    def _group_gradients(self, g: Any, group: slice, gx: Any) -> Any:
+        """Write dX of one sample group into ``gx`` (channel-major, (C, n, H, W); None when not
+        needed) and return its dW (or None), from its dY ``g``."""
         raise NotImplementedError
 
 
@@ -285,21 +283,19 @@ class Conv2d(_Convolution):
         OH, OW = self.geometry.output_size((H, W))
         KH, KW = self.geometry.kernel_size
         self.groups = _blocks(N, C * KH * KW * OH * OW * x.itemsize, device_of(x))
-        y, y_shape = None, (N, weight.shape[0], OH, OW)
+        y = get_array_module(x).empty((weight.shape[0], N, OH, OW), dtype=x.dtype)
         for group in self.groups:
-            y = _batch_major(_conv2d(_channel_major(x[group]), weight, self.geometry), y, group, y_shape, bias)
-        return y
+            _conv2d(_channel_major(x[group]), weight, self.geometry, out=y[:, group])
+        return _batch_major(y, bias)
 
-    def _group_gradients(self, g: Any, group: slice) -> tuple[Any, Any]:
-        """dX (channel-major, (C, n, H, W)) and dW of one sample group, from its dY ``g`` (n, OC, OH, OW)."""
+    def _group_gradients(self, g: Any, group: slice, gx: Any) -> Any:
         dy = _channel_major(g)  # (OC, n, OH, OW)
-        gx = gw = None
-        if self.needs_input_grad[0]:
+        if gx is not None:
             # the input gradient of a convolution is the transposed convolution of dY with the same weight
-            gx = _conv_transpose2d(dy, self.weight, self.geometry, self.input_shape[2:])
+            _conv_transpose2d(dy, self.weight, self.geometry, out=gx)
         if self.needs_input_grad[1]:
-            gw = _weight_gradient(dy, self.geometry.unfold_blocks(_channel_major(self.x[group])), self.weight_shape)
-        return gx, gw
+            return _weight_gradient(dy, self.geometry.unfold_blocks(_channel_major(self.x[group])), self.weight_shape)
+        return None
 
 
 # ----------------------------------------------------------------------------- conv_transpose2d
@@ -322,28 +318,25 @@ class ConvTranspose2d(_Convolution):
         N, _, H, W = x.shape
         OC, KH, KW = weight.shape[1:]
         self.groups = _blocks(N, OC * KH * KW * H * W * x.itemsize, device_of(x))
-        y, y_shape = None, (N, OC, *self.output_size)
+        y = get_array_module(x).empty((OC, N, *self.output_size), dtype=x.dtype)
         for group in self.groups:
-            y = _batch_major(_conv_transpose2d(_channel_major(x[group]), weight, self.geometry, self.output_size),
-                             y, group, y_shape, bias)  # fmt: skip
-        return y
+            _conv_transpose2d(_channel_major(x[group]), weight, self.geometry, out=y[:, group])
+        return _batch_major(y, bias)
 
-    def _group_gradients(self, g: Any, group: slice) -> tuple[Any, Any]:
-        """dX (channel-major, (C, n, H, W)) and dW of one sample group, from its dY ``g`` (n, OC, OH, OW):
-        unfold(dY) a block of channels at a time, each block serving both gradients."""
-        C, H, W = self.input_shape[1:]
+    def _group_gradients(self, g: Any, group: slice, gx: Any) -> Any:
+        """unfold(dY) a block of channels at a time, each block serving both gradients."""
+        H, W = self.input_shape[2:]
         dy = _channel_major(g)  # (OC, n, OH, OW)
         x = _channel_major(self.x[group]) if self.needs_input_grad[1] else None
-        gx = None
         gw = get_array_module(g).empty(self.weight_shape, dtype=g.dtype) if self.needs_input_grad[1] else None
         for block, cols in self.geometry.unfold_blocks(dy, grid=(H, W)):
-            if self.needs_input_grad[0]:
+            if gx is not None:
                 # the input gradient of a transposed convolution is the convolution of dY with the same weight
-                gx = _add(gx, _conv2d_block(self.weight, block, cols))
-            if self.needs_input_grad[1]:
+                _conv2d_block(self.weight, block, cols, _matrix(gx))
+            if gw is not None:
                 _weight_gradient_block(x, cols, gw[:, block])
             del cols  # see COLUMN_BUDGET_BYTES
-        return (None if gx is None else gx.reshape(C, -1, H, W)), gw
+        return gw
 
 
 # ----------------------------------------------------------------------------- the ops
