@@ -9,8 +9,8 @@ This folder sits at the top of the repository and installs as ``tinygan.kernels`
    against.
 2. ``cpu``: the same functions as Numba ``@njit`` loops on NumPy arrays, what the CPU runs
    (no temporaries, one pass through memory; the layouts and why are documented there).
-3. ``cuda_conv`` and ``cuda_norm``: the same functions as Numba-CUDA kernels on CuPy arrays,
-   what a GPU runs (``launch`` puts them on CuPy's stream). Under Numba's CUDA simulator
+3. ``cuda_conv``, ``cuda_norm``, ``cuda_activation``: the same functions as Numba-CUDA kernels
+   on CuPy arrays, what a GPU runs (``launch`` puts them on CuPy's stream). Under Numba's CUDA simulator
    (``NUMBA_ENABLE_CUDASIM=1``) they run on NumPy arrays, which is how CI tests them.
 
 The functions, in each of the three (``KERNEL_NAMES``):
@@ -22,7 +22,9 @@ The functions, in each of the three (``KERNEL_NAMES``):
   images ``(C, N, *image_size)`` (into ``out`` if given), every pixel the sum of the column
   entries copied from it;
 - ``batch_norm_stats(x)``: per-channel mean and biased variance of ``x`` ``(N, C, *spatial)``;
-- ``batch_norm_backward(x, dy, mean, invstd, weight)``: training-mode batch norm's ``(dx, dw, db)``.
+- ``batch_norm_backward(x, dy, mean, invstd, weight)``: training-mode batch norm's ``(dx, dw, db)``;
+- ``leaky_relu(x, negative_slope)``: x where x > 0, negative_slope * x elsewhere (ReLU: slope 0);
+- ``leaky_relu_backward(g, sign, negative_slope)``: g where sign > 0, negative_slope * g elsewhere.
 
 An op asks ``for_array(x)`` for the set that matches its input's device, so one op body
 serves both. The modules are imported on first use: importing tinygan compiles and loads no
@@ -37,7 +39,7 @@ from typing import Any
 
 from tinygan.backend import device_of
 
-KERNEL_NAMES = ("im2col", "col2im", "batch_norm_stats", "batch_norm_backward")
+KERNEL_NAMES = ("im2col", "col2im", "batch_norm_stats", "batch_norm_backward", "leaky_relu", "leaky_relu_backward")
 # what the kernels are compiled and tested for; the ops that call them refuse anything else
 SUPPORTED_DTYPES = ("float32", "float64")
 
@@ -69,13 +71,15 @@ def _cpu() -> ModuleType:
 
 @functools.cache
 def _cuda() -> SimpleNamespace:
-    from tinygan.kernels import cuda_conv, cuda_norm
+    from tinygan.kernels import cuda_activation, cuda_conv, cuda_norm
 
     return SimpleNamespace(
         im2col=cuda_conv.im2col,
         col2im=cuda_conv.col2im,
         batch_norm_stats=cuda_norm.batch_norm_stats,
         batch_norm_backward=cuda_norm.batch_norm_backward,
+        leaky_relu=cuda_activation.leaky_relu,
+        leaky_relu_backward=cuda_activation.leaky_relu_backward,
     )
 
 

@@ -1,7 +1,7 @@
 """Launching the Numba-CUDA kernels: grid sizes, CuPy's stream, arrays of the caller's module.
 
-The kernel wrappers in ``cuda_conv`` and ``cuda_norm`` take arrays and return arrays of the
-same array module, so one wrapper serves two worlds:
+The kernel wrappers in ``cuda_conv``, ``cuda_norm`` and ``cuda_activation`` take arrays and
+return arrays of the same array module, so one wrapper serves two worlds:
 
 - on a GPU, CuPy arrays: outputs are allocated with CuPy, the arrays are handed to Numba as
   views of the same GPU memory, and kernels run on CuPy's current stream, so they are ordered

@@ -1,13 +1,15 @@
 """The kernels in plain NumPy: the math, read first, and the oracle the tests hold the others to.
 
-Same functions, signatures and layouts as ``cpu`` (Numba loops) and ``cuda_conv`` /
-``cuda_norm`` (Numba-CUDA); see the package docstring for the list.
+Same functions, signatures and layouts as ``cpu`` (Numba loops) and ``cuda_conv``,
+``cuda_norm``, ``cuda_activation`` (Numba-CUDA); see the package docstring for the list.
 
 im2col copies, for each position (i, j) of the kernel window, one strided slice of the padded
 images: the pixels that window position sees from every output position at once. col2im adds
 the same slices back. So both are a loop over the KH * KW window positions, as in Chainer's
 ``im2col_cpu`` and ``col2im_cpu`` (Chainer's layout is ``(N, C, KH, KW, OH, OW)``; here the
 images are channel-major, ``(C, N, H, W)``, and the columns ``(C, KH, KW, N, OH, OW)``).
+
+LeakyReLU (and ReLU, its slope-0 case) is one ``where`` each way.
 
 Batch norm is written as its formulas, as in DeZero, on ``x`` ``(N, C, *spatial)``, every sum
 over the m values of one channel:
@@ -60,6 +62,17 @@ def col2im(
         return img.copy()
     out[...] = img
     return out
+
+
+def leaky_relu(x: np.ndarray, negative_slope: float) -> np.ndarray:
+    """x where x > 0, negative_slope * x elsewhere (ReLU is slope 0)."""
+    return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+
+
+def leaky_relu_backward(g: np.ndarray, sign: np.ndarray, negative_slope: float) -> np.ndarray:
+    """LeakyReLU's input gradient: g where ``sign`` > 0, negative_slope * g elsewhere (``sign``:
+    the input, or the output, which is positive where the input is when the slope is >= 0)."""
+    return np.where(sign > 0, g, g * g.dtype.type(negative_slope))
 
 
 def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:

@@ -68,6 +68,16 @@ def random_array(shape: tuple[int, ...], dtype: Any, seed: int = 0, offset: floa
     return (np.random.default_rng(seed).standard_normal(shape) + offset).astype(dtype)
 
 
+def special_values(shape: tuple[int, ...], dtype: Any, seed: int) -> np.ndarray:
+    """Random values with NaN, +-inf, +-0 and the smallest subnormal mixed in."""
+    x = random_array(shape, dtype, seed).reshape(-1)
+    specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, np.finfo(dtype).smallest_subnormal], dtype)
+    x[: min(x.size, specials.size)] = specials[: x.size]
+    return np.random.default_rng(seed).permutation(x).reshape(shape)
+
+
+SLOPES = st.sampled_from([0.0, 0.2, 1.0, -0.5, 1.5])  # LeakyReLU's: ReLU, DCGAN's, identity, sign-flipping, steep
+
 # (N, C, *spatial): BatchNorm1d's (N, C), 1-D and 2-D images, a single value per sample, one channel
 NORM_SHAPES = st.sampled_from([(4, 3), (2, 1, 5), (3, 2, 2, 3), (1, 2, 3, 1), (5, 1)])
 

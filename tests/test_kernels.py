@@ -19,6 +19,7 @@ from kernel_cases import (
     EDGE_CASES,
     LAYOUTS,
     NORM_SHAPES,
+    SLOPES,
     batch_norm_backward_inputs,
     col2im_args,
     cols_shape,
@@ -26,6 +27,7 @@ from kernel_cases import (
     im2col_args,
     laid_out,
     random_array,
+    special_values,
 )
 
 from tinygan import kernels
@@ -43,9 +45,9 @@ def with_edge_cases(test):
 
 @pytest.mark.parametrize("name", kernels.KERNEL_NAMES)
 def test_the_three_ways_share_one_signature(name):
-    from tinygan.kernels import cuda_conv, cuda_norm
+    from tinygan.kernels import cuda_activation, cuda_conv, cuda_norm
 
-    cuda = cuda_conv if name in ("im2col", "col2im") else cuda_norm
+    cuda = next(m for m in (cuda_conv, cuda_norm, cuda_activation) if hasattr(m, name))
     signatures = [list(inspect.signature(getattr(m, name)).parameters) for m in (reference, cpu, cuda)]
     assert signatures[0] == signatures[1] == signatures[2], name
 
@@ -214,3 +216,24 @@ def test_cpu_batch_norm_reads_any_layout_and_keeps_a_channel_major_one(shape, dt
         np.testing.assert_allclose(a, b, rtol=tol * 10, atol=tol, err_msg=name)
     if x_layout in ("swapped", "samples"):
         assert got[0].swapaxes(0, 1).flags.c_contiguous
+
+
+# ----------------------------------------------------------------------------- LeakyReLU
+
+@MANY
+@given(shape=NORM_SHAPES, dtype=DTYPES, seed=st.integers(0, 2**16), slope=SLOPES, layout=LAYOUTS,
+       g_layout=LAYOUTS)  # fmt: skip
+def test_cpu_leaky_relu_matches_the_reference_in_any_layout(shape, dtype, seed, slope, layout, g_layout):
+    """Bit for bit, special values included; the output keeps a dense input's layout
+    (a convolution's channel-major output stays channel-major)."""
+    x, g = special_values(shape, dtype, seed), random_array(shape, dtype, seed + 1)
+    x_in, g_in = laid_out(x, layout, 1), laid_out(g, g_layout, 1)
+    y, gx = cpu.leaky_relu(x_in, slope), cpu.leaky_relu_backward(g_in, x_in, slope)
+    with np.errstate(invalid="ignore"):  # -inf * 0 is NaN, in every way
+        expected_y, expected_gx = reference.leaky_relu(x, slope), reference.leaky_relu_backward(g, x, slope)
+    assert y.dtype == gx.dtype == dtype
+    np.testing.assert_array_equal(y, expected_y)
+    assert np.array_equal(np.signbit(y), np.signbit(expected_y))  # -0 stays -0
+    np.testing.assert_array_equal(gx, expected_gx)
+    if layout in ("contiguous", "swapped"):
+        assert y.strides == gx.strides == x_in.strides

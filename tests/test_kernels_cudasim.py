@@ -22,16 +22,20 @@ from hypothesis import strategies as st
 from kernel_cases import (
     DTYPES,
     EDGE_CASES,
+    LAYOUTS,
     NORM_SHAPES,
+    SLOPES,
     batch_norm_backward_inputs,
     col2im_args,
     cols_shape,
     conv_geometry,
     im2col_args,
+    laid_out,
     random_array,
+    special_values,
 )
 
-from tinygan.kernels import cuda_conv, cuda_norm, reference
+from tinygan.kernels import cuda_activation, cuda_conv, cuda_norm, reference
 
 pytestmark = [
     pytest.mark.cudasim,
@@ -151,3 +155,31 @@ def test_strided_inputs_are_taken_as_the_cpu_kernels_take_them():
     cols = random_array((2, 2, 2, 3, 4, 3), np.float32)[:, :, :, 1:]
     np.testing.assert_allclose(cuda_conv.col2im(cols, (3, 2), *args[1:]), reference.col2im(cols, (3, 2), *args[1:]),
                                rtol=1e-6, atol=1e-6)  # fmt: skip
+
+
+def test_col2im_writes_into_a_slice_of_samples():
+    # a convolution's channel-major output, one group of its samples at a time
+    args = ((4, 4), (2, 2), (1, 1), (1, 1))
+    cols = random_array((2, 4, 4, 2, 3, 3), np.float32, seed=3)
+    whole = np.full((2, 5, 6, 6), np.nan, np.float32)
+    assert cuda_conv.col2im(cols, (6, 6), *args[1:], out=whole[:, 1:3]) is not None
+    np.testing.assert_allclose(whole[:, 1:3], reference.col2im(cols, (6, 6), *args[1:]), rtol=1e-6, atol=1e-6)
+    assert np.isnan(whole[:, [0, 3, 4]]).all()
+    with pytest.raises(ValueError, match="col2im: out must be"):
+        cuda_conv.col2im(cols, (6, 6), *args[1:], out=whole[:, :1])
+
+
+# ----------------------------------------------------------------------------- LeakyReLU
+
+
+@FEW
+@given(shape=NORM_SHAPES, dtype=DTYPES, seed=st.integers(0, 2**16), slope=SLOPES, layout=LAYOUTS)
+# -inf * 0 is NaN, in every way; the simulator's threads do not see the errstate below
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_leaky_relu_matches_the_reference(shape, dtype, seed, slope, layout):
+    x, g = laid_out(special_values(shape, dtype, seed), layout, 1), random_array(shape, dtype, seed + 1)
+    with np.errstate(invalid="ignore"):
+        expected_y, expected_gx = reference.leaky_relu(x, slope), reference.leaky_relu_backward(g, x, slope)
+    y, gx = cuda_activation.leaky_relu(x, slope), cuda_activation.leaky_relu_backward(g, x, slope)
+    np.testing.assert_array_equal(y, expected_y)
+    np.testing.assert_array_equal(gx, expected_gx)
