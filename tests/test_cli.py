@@ -50,6 +50,18 @@ def test_python_dash_m_tinygan_runs_the_cli():
     assert result.returncode == 0 and "demo" in result.stdout and "train" in result.stdout
 
 
+def test_the_demo_never_loads_numba(tmp_path):
+    """The MLP GAN's ops are NumPy expressions (Adam fuses only large parameters, the activations
+    take their kernels only on feature maps), so the demo's first step does not wait about 1 s
+    for Numba to load."""
+    script = (
+        "import sys; from tinygan import cli; "
+        f"cli.main(['demo', '--steps', '2', '--out', {str(tmp_path)!r}]); "
+        "assert 'numba' not in sys.modules, 'the demo loaded numba'"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=120)
+
+
 def test_datasets_lists_the_built_in_data(capsys):
     status, out, _ = run(capsys, "datasets")
     assert status == 0

@@ -3,6 +3,8 @@ sigmoid family's stability at logits far beyond where a naive exp overflows."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from strategies import arrays, check_grads, shapes
 
 import tinygan
 from tinygan import functional as F
+from tinygan.functional import activation
 
 FAST = settings(max_examples=25, deadline=None)
 
@@ -37,13 +40,53 @@ def test_smooth_activations(name, x):
     check_grads(op, x)
 
 
+@contextlib.contextmanager
+def kernels_from(ndim):
+    """ReLU and LeakyReLU take the kernels on arrays of ``ndim`` dimensions or more (0: always)."""
+    original = activation.KERNEL_MIN_NDIM
+    activation.KERNEL_MIN_NDIM = ndim
+    try:
+        yield
+    finally:
+        activation.KERNEL_MIN_NDIM = original
+
+
 @FAST
-@given(x=arrays(shapes(), -3, 3, margin=0.05), slope=st.sampled_from([0.0, 0.01, 0.2, 1.5]))
-def test_relu_and_leaky_relu_away_from_zero(x, slope):
-    np.testing.assert_array_equal(F.relu(tinygan.tensor(x)).numpy(), np.maximum(x, 0))
-    np.testing.assert_allclose(F.leaky_relu(tinygan.tensor(x), slope).numpy(), np.where(x > 0, x, slope * x))
-    check_grads(F.relu, x)
-    check_grads(lambda t: F.leaky_relu(t, slope), x)
+@given(x=arrays(shapes(), -3, 3, margin=0.05), slope=st.sampled_from([0.0, 0.01, 0.2, 1.5, -0.5]),
+       kernel=st.booleans())  # fmt: skip
+def test_relu_and_leaky_relu_away_from_zero(x, slope, kernel):
+    """NumPy's expressions (flat features) and the kernels (feature maps) alike."""
+    with kernels_from(0 if kernel else 99):
+        np.testing.assert_array_equal(F.relu(tinygan.tensor(x)).numpy(), np.maximum(x, 0))
+        np.testing.assert_allclose(F.leaky_relu(tinygan.tensor(x), slope).numpy(), np.where(x > 0, x, slope * x))
+        check_grads(F.relu, x)
+        check_grads(lambda t: F.leaky_relu(t, slope), x)
+
+
+@FAST
+@given(shape=shapes(min_dims=2), slope=st.sampled_from([0.0, 0.2, 1.5, -0.5]),
+       dtype=st.sampled_from(["float32", "float64"]), channel_major=st.booleans())  # fmt: skip
+def test_kernels_and_numpy_expressions_agree_to_the_bit(shape, slope, dtype, channel_major):
+    """Values and gradients, zeros and signs of zero included, on batch- and channel-major input."""
+    rng = np.random.default_rng(0)
+    x = np.round(rng.standard_normal(shape), 1).astype(dtype)  # rounding makes exact zeros, of both signs
+    x[x == 0] *= rng.choice([-1, 1], size=int((x == 0).sum()))
+    if channel_major:
+        x = np.ascontiguousarray(x.swapaxes(0, 1)).swapaxes(0, 1)
+    g = rng.standard_normal(shape).astype(dtype)
+    results = []
+    for ndim in (0, 99):
+        with kernels_from(ndim):
+            outputs = []
+            for op in (F.relu, lambda t: F.leaky_relu(t, slope)):
+                t = tinygan.tensor(x, requires_grad=True)
+                y = op(t)
+                y.backward(tinygan.tensor(g))
+                outputs += [y.numpy(), t.grad.numpy()]
+            results.append(outputs)
+    for kernel, expression in zip(*results):
+        np.testing.assert_array_equal(kernel, expression)
+        assert np.array_equal(np.signbit(kernel), np.signbit(expression))
 
 
 def test_leaky_relu_default_slope_is_pytorchs():
