@@ -65,7 +65,7 @@ import numpy as np
 from numba import njit
 
 from tinygan.kernels import conv_output_size
-from tinygan.kernels.layout import dense, flat, like
+from tinygan.kernels.layout import dense, empty_like, flat, like
 
 
 @njit(cache=True, inline="always")
@@ -254,7 +254,7 @@ def _leaky_relu_backward(g, sign, slope, gx):
 def leaky_relu(x: np.ndarray, negative_slope: float) -> np.ndarray:
     """x where x > 0, negative_slope * x elsewhere, in x's layout (channel-major stays so)."""
     x = dense(x)
-    y = np.empty_like(x)
+    y = empty_like(x)
     _leaky_relu(flat(x), x.dtype.type(negative_slope), flat(y))
     return y
 
@@ -263,7 +263,7 @@ def leaky_relu_backward(g: np.ndarray, sign: np.ndarray, negative_slope: float) 
     """g where ``sign`` > 0, negative_slope * g elsewhere, in the layout of ``sign``."""
     sign = dense(sign)
     g = like(g, sign)
-    gx = np.empty_like(sign)
+    gx = empty_like(sign)
     _leaky_relu_backward(flat(g), flat(sign), g.dtype.type(negative_slope), flat(gx))
     return gx
 

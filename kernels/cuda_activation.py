@@ -11,9 +11,8 @@ from typing import Any
 
 from numba import cuda
 
-from tinygan.backend import get_array_module
 from tinygan.kernels.launch import launch
-from tinygan.kernels.layout import dense, flat, like
+from tinygan.kernels.layout import dense, empty_like, flat, like
 
 
 @cuda.jit
@@ -32,7 +31,7 @@ def _leaky_relu_backward_kernel(g, sign, slope, gx):
 def leaky_relu(x: Any, negative_slope: float) -> Any:
     """x where x > 0, negative_slope * x elsewhere, in x's layout."""
     x = dense(x)
-    y = get_array_module(x).empty_like(x)
+    y = empty_like(x)
     launch(_leaky_relu_kernel, x.size, flat(x), x.dtype.type(negative_slope), flat(y))
     return y
 
@@ -41,6 +40,6 @@ def leaky_relu_backward(g: Any, sign: Any, negative_slope: float) -> Any:
     """g where ``sign`` > 0, negative_slope * g elsewhere, in the layout of ``sign``."""
     sign = dense(sign)
     g = like(g, sign)
-    gx = get_array_module(sign).empty_like(sign)
+    gx = empty_like(sign)
     launch(_leaky_relu_backward_kernel, g.size, flat(g), flat(sign), g.dtype.type(negative_slope), flat(gx))
     return gx

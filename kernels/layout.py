@@ -32,11 +32,19 @@ def flat(a: Any) -> Any:
     return _memory_order(a).reshape(-1)
 
 
+def empty_like(a: Any) -> Any:
+    """A new array of the ``dense`` array ``a``'s shape and dtype, laid out as ``a`` is, so that
+    ``flat`` lists the two in the same order."""
+    order = _memory_order(a)
+    out = get_array_module(a).empty(order.shape, dtype=a.dtype)
+    return out if order is a else out.swapaxes(0, 1)
+
+
 def like(a: Any, other: Any) -> Any:
     """``a``'s values in the layout of the ``dense`` array ``other`` (of the same shape): ``a``
     itself when it already is, else a copy, so that ``flat`` lists both in the same order."""
     if a.strides == other.strides and a.shape == other.shape:
         return a
-    out = get_array_module(other).empty_like(other)
+    out = empty_like(other)
     out[...] = a
     return out
