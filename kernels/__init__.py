@@ -1,4 +1,4 @@
-"""The kernels behind convolution and batch norm, each written three ways with one signature.
+"""The kernels behind convolution, batch norm and LeakyReLU, each written three ways with one signature.
 
 This folder sits at the top of the repository and installs as ``tinygan.kernels`` (the
 ``package-dir`` mapping in pyproject.toml). Read it in this order:

@@ -34,7 +34,8 @@ Why this layout (all measured on the DCGAN layer shapes):
 - Nor does it cost a transposing copy at each layer: the convolutions hand their output on as
   the batch-major view of the channel-major array (``tinygan.functional.conv``), so only an
   array that arrives batch-major is copied, once. Removing the copies at both ends of every
-  convolution took 4-7% off a DCGAN iteration.
+  convolution took 8% off W3's iteration (two threads; 4% at one) and nothing measurable off
+  W2's (BENCHMARKS.md).
 
 The kernels read channel-major images whose channels lie apart (a few samples sliced out of a
 batch), at their channel step, as BLAS reads a matrix at its leading dimension (``_flat``),
@@ -54,9 +55,11 @@ its slowest thread, and any thread that the OS parks stalls it) while more than 
 compile time. Sample groups on Python threads, each with a one-thread GEMM, were 42% slower
 beside two-thread GEMMs elsewhere, whose idle OpenBLAS thread spin-waits for about 0.1 s
 after each. Only with NumPy's BLAS held at one thread for the whole process, which is not a
-library's call, did they gain, and then at most 10%, within noise (BENCHMARKS.md). Only
-float32 and float64 are used, so each kernel compiles twice, once per dtype; ``cache=True``
-keeps the machine code on disk between runs.
+library's call, did they gain, and then at most 10%, within noise (BENCHMARKS.md). With the
+``workqueue`` threading layer, whose threads do not spin, a parallel im2col made one layer's
+forward 20-25% faster in isolation, but every parallel kernel made the whole iteration 1-12%
+slower. Only float32 and float64 are used, so each kernel compiles twice, once per dtype;
+``cache=True`` keeps the machine code on disk between runs.
 """
 
 from __future__ import annotations
@@ -159,18 +162,24 @@ def _col2im(cols, target, plane, H, W, sh, sw, ph, pw, dh, dw):
                                 target[dst + k * step] += source[src + k]
 
 
-def _flat(a: np.ndarray, lead: int) -> tuple[np.ndarray, tuple[int, ...]]:
+def _flat(a: np.ndarray, lead: int, writable: bool = False) -> tuple[np.ndarray, tuple[int, ...]]:
     """``a`` as a 1-D array and the step, in elements, of each of its first ``lead`` axes.
 
     The axes after them must form one contiguous block (a channel's N*H*W pixels, a sample's
     H*W): then the blocks may lie apart, as the channels of a few samples sliced out of a
     channel-major batch do, or the channels of a batch-major array. The kernels read the blocks
     at their steps, as BLAS reads a matrix at its leading dimension, so such views need no copy;
-    anything else is copied to a contiguous array first.
+    anything else is copied to a contiguous array first, unless the kernel is to write into
+    ``a`` (``writable``): then a copy would lose the writes, and it is an error instead.
     """
     items = a.itemsize
-    blocks_contiguous = a.size > 0 and a[(0,) * lead + (...,)].flags.c_contiguous
-    if not (blocks_contiguous and all(s >= 0 and s % items == 0 for s in a.strides[:lead])):
+    if a.size == 0:
+        return np.empty(0, dtype=a.dtype), (0,) * lead
+    steps_ok = all(n == 1 or (s >= 0 and s % items == 0) for s, n in zip(a.strides[:lead], a.shape[:lead]))
+    in_place = steps_ok and a[(0,) * lead + (...,)].flags.c_contiguous
+    if not in_place:
+        if writable:
+            raise RuntimeError(f"a kernel cannot write into an array of strides {a.strides} in place")
         a = np.ascontiguousarray(a)
     steps = tuple(s // items if n > 1 else 0 for s, n in zip(a.strides[:lead], a.shape[:lead]))
     span = sum((n - 1) * s for n, s in zip(a.shape[:lead], steps)) + a[(0,) * lead + (...,)].size
@@ -217,15 +226,22 @@ def col2im(
     C, _, _, N, _, _ = cols.shape
     shape = (C, N, *image_size)
     img = np.empty(shape, dtype=cols.dtype) if out is None else _checked_out(out, shape, cols.dtype)
-    target, (plane,) = _flat(img, 1)
+    target, (plane,) = _flat(img, 1, writable=True)
     _col2im(np.ascontiguousarray(cols), target, plane, *image_size, *stride, *padding, *dilation)
     return img
 
 
 def _checked_out(out: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """``out`` if the kernels can write into it in place: ``shape``, ``dtype``, contiguous channels."""
-    apart = out.shape[0] == 1 or out.strides[0] >= out[0].nbytes  # channels that do not overlap
-    if out.shape != shape or out.dtype != dtype or not (out[0].flags.c_contiguous and apart):
+    """``out`` if the kernels can write into it in place: ``shape``, ``dtype``, contiguous channels
+    that do not overlap."""
+
+    def in_place() -> bool:
+        if out.size == 0:
+            return True
+        apart = shape[0] == 1 or (out.strides[0] >= out[0].nbytes and out.strides[0] % out.itemsize == 0)
+        return out[0].flags.c_contiguous and apart
+
+    if not (out.shape == shape and out.dtype == dtype and in_place()):
         raise ValueError(f"col2im: out must be a {dtype} array of shape {shape} with each channel's "
                          f"pixels contiguous, got {out.dtype} {out.shape} with strides {out.strides}")
     return out
@@ -328,10 +344,10 @@ def _batch_norm_backward(x, x_steps, dy, dy_steps, dx, dx_steps, N, C, M, mean, 
                 dx[at_dx + k] = scale * (dy[at_dy + k] - mean_dy - x_hat * mean_dy_xhat)
 
 
-def _planes(a: np.ndarray) -> tuple[np.ndarray, tuple[int, ...], int]:
+def _planes(a: np.ndarray, writable: bool = False) -> tuple[np.ndarray, tuple[int, ...], int]:
     """``a`` ``(N, C, *spatial)`` as ``_flat``'s flat array and steps of its samples and channels,
     and the M values per (sample, channel) plane: batch-major and channel-major arrays alike, uncopied."""
-    flat, steps = _flat(a, 2)
+    flat, steps = _flat(a, 2, writable)
     return flat, steps, int(np.prod(a.shape[2:], dtype=np.int64))
 
 
@@ -358,7 +374,7 @@ def batch_norm_backward(
     dy_flat, dy_steps, _ = _planes(dy)
     channel_major = x_steps[1] > x_steps[0]
     dx = np.empty((C, N, *x.shape[2:]), x.dtype).swapaxes(0, 1) if channel_major else np.empty(x.shape, x.dtype)
-    dx_flat, dx_steps, _ = _planes(dx)
+    dx_flat, dx_steps, _ = _planes(dx, writable=True)
     dw = np.empty(C, dtype=x.dtype)
     db = np.empty(C, dtype=x.dtype)
     _batch_norm_backward(x_flat, x_steps, dy_flat, dy_steps, dx_flat, dx_steps, N, C, M, mean, invstd, weight, dw, db)

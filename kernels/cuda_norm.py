@@ -108,8 +108,9 @@ def _backward_dx_kernel(x, dy, mean, invstd, weight, dw, db, dx):
 
 
 def _as_ncm(a: Any) -> Any:
-    """View ``(N, C, *spatial)`` as contiguous ``(N, C, M)`` (a copy only if ``a`` is strided, e.g.
-    the gradient of one half of a channel concatenation)."""
+    """View ``(N, C, *spatial)`` as contiguous ``(N, C, M)``: a copy where ``a`` is strided, as
+    a convolution's channel-major output (batch-major view) and the gradient of one half of a
+    channel concatenation are. Unlike ``cpu``'s kernels, these read one layout only."""
     return get_array_module(a).ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
 
 

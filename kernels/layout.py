@@ -1,4 +1,4 @@
-"""Elementwise kernels on arrays in the layout they come in, NumPy's or CuPy's.
+"""Layout helpers for the elementwise kernels: arrays in the layout they come in, NumPy's or CuPy's.
 
 An activation runs over its input's values in the order they lie in memory, and writes its
 output in that same layout. A convolution's output is the batch-major view of a channel-major

@@ -56,7 +56,7 @@ def test_the_demo_never_loads_numba(tmp_path):
     for Numba to load."""
     script = (
         "import sys; from tinygan import cli; "
-        f"cli.main(['demo', '--steps', '2', '--out', {str(tmp_path)!r}]); "
+        f"assert cli.main(['demo', '--steps', '2', '--out', {str(tmp_path)!r}]) == 0; "
         "assert 'numba' not in sys.modules, 'the demo loaded numba'"
     )
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, timeout=120)

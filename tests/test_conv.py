@@ -252,6 +252,23 @@ def test_stacked_layers_pass_channel_major_arrays_on(batch, budget, bias, seed):
         gradcheck(stack, tensors, atol=1e-6, rtol=1e-5)
 
 
+@pytest.mark.parametrize("transpose", [False, True])
+def test_no_channels_to_sum_give_zeros(transpose):
+    """conv2d of 0 input channels, and the input gradient of a transposed convolution with 0
+    output channels, are sums of nothing: zeros (plus the bias), never uninitialised memory."""
+    w = tinygan.tensor(np.ones((3, 0, 3, 3)))
+    if transpose:
+        x = tinygan.tensor(np.random.default_rng(0).standard_normal((2, 3, 4, 4)), requires_grad=True)
+        y = F.conv_transpose2d(x, w, stride=2)
+    else:
+        x = tinygan.tensor(np.zeros((2, 0, 5, 5)), requires_grad=True)
+        bias = np.array([1.0, 2.0, 3.0])
+        y = F.conv2d(x, w, tinygan.tensor(bias))
+        np.testing.assert_array_equal(y.numpy(), np.broadcast_to(bias.reshape(1, 3, 1, 1), y.shape))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 0)
+
+
 @SETTINGS
 @given(case=conv_cases())
 @with_examples(CONV_EDGE_CASES)

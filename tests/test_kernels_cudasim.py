@@ -161,10 +161,15 @@ def test_col2im_writes_into_a_slice_of_samples():
     # a convolution's channel-major output, one group of its samples at a time
     args = ((4, 4), (2, 2), (1, 1), (1, 1))
     cols = random_array((2, 4, 4, 2, 3, 3), np.float32, seed=3)
+    expected = reference.col2im(cols, (6, 6), *args[1:])
     whole = np.full((2, 5, 6, 6), np.nan, np.float32)
-    assert cuda_conv.col2im(cols, (6, 6), *args[1:], out=whole[:, 1:3]) is not None
-    np.testing.assert_allclose(whole[:, 1:3], reference.col2im(cols, (6, 6), *args[1:]), rtol=1e-6, atol=1e-6)
+    out = whole[:, 1:3]
+    assert cuda_conv.col2im(cols, (6, 6), *args[1:], out=out) is out
+    np.testing.assert_allclose(whole[:, 1:3], expected, rtol=1e-6, atol=1e-6)
     assert np.isnan(whole[:, [0, 3, 4]]).all()
+    out = np.full((2, 2, 6, 6), np.nan, np.float32)  # a contiguous out is written directly
+    assert cuda_conv.col2im(cols, (6, 6), *args[1:], out=out) is out
+    np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
     with pytest.raises(ValueError, match="col2im: out must be"):
         cuda_conv.col2im(cols, (6, 6), *args[1:], out=whole[:, :1])
 

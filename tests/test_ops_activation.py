@@ -67,16 +67,17 @@ def test_relu_and_leaky_relu_away_from_zero(x, slope, kernel):
 @given(shape=shapes(min_dims=2), slope=st.sampled_from([0.0, 0.2, 1.5, -0.5]),
        dtype=st.sampled_from(["float32", "float64"]), channel_major=st.booleans())  # fmt: skip
 def test_kernels_and_numpy_expressions_agree_to_the_bit(shape, slope, dtype, channel_major):
-    """Values and gradients, zeros and signs of zero included, on batch- and channel-major input."""
+    """Values and gradients, infinities, zeros and signs of zero included, on batch- and channel-major input."""
     rng = np.random.default_rng(0)
     x = np.round(rng.standard_normal(shape), 1).astype(dtype)  # rounding makes exact zeros, of both signs
     x[x == 0] *= rng.choice([-1, 1], size=int((x == 0).sum()))
+    x.reshape(-1)[:2] = [np.inf, -np.inf][: x.size]
     if channel_major:
         x = np.ascontiguousarray(x.swapaxes(0, 1)).swapaxes(0, 1)
     g = rng.standard_normal(shape).astype(dtype)
     results = []
     for ndim in (0, 99):
-        with kernels_from(ndim):
+        with kernels_from(ndim), np.errstate(invalid="ignore"):  # -inf * 0 is NaN either way
             outputs = []
             for op in (F.relu, lambda t: F.leaky_relu(t, slope)):
                 t = tinygan.tensor(x, requires_grad=True)
@@ -87,6 +88,14 @@ def test_kernels_and_numpy_expressions_agree_to_the_bit(shape, slope, dtype, cha
     for kernel, expression in zip(*results):
         np.testing.assert_array_equal(kernel, expression)
         assert np.array_equal(np.signbit(kernel), np.signbit(expression))
+
+
+def test_feature_maps_of_dtypes_the_kernels_lack_take_numpys_expressions():
+    x = np.array([-2.0, 0.5, 3.0]).reshape(1, 1, 3)
+    for dtype in (np.float16, np.int64):
+        y = F.leaky_relu(tinygan.tensor(x.astype(dtype)), 0.25)
+        assert y.dtype == dtype
+        np.testing.assert_array_equal(y.numpy(), np.where(x > 0, x, 0.25 * x).astype(dtype))
 
 
 def test_leaky_relu_default_slope_is_pytorchs():

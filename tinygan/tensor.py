@@ -641,7 +641,9 @@ def _run_backward(root: Function, grad: Any, retain_graph: bool) -> None:
 def _is_fresh(g: Any, grad_output: Any, grads: tuple[Any, ...]) -> bool:
     """Whether the gradient ``g`` that a backward returned is an array of its own: not a view
     of any array, so not of the incoming gradient (as Add's and Reshape's are), and not
-    returned, itself or a view of it, for another input too."""
+    returned, itself or a view of it, for another input too. The input gradients of the
+    convolutions, batch norm and the activations on feature maps are batch-major views of
+    channel-major arrays, so never fresh: a leaf that receives one gets a copy, which is safe."""
     return g.base is None and g is not grad_output and sum(x is not None and _owner(x) is g for x in grads) == 1
 
 

@@ -42,8 +42,9 @@ KERNEL_MIN_NDIM = 3
 
 
 def _kernels(x: Any) -> Any:
-    """The kernel set for ``x``, or None where NumPy's expressions serve (flat features)."""
-    return kernels.for_array(x) if x.ndim >= KERNEL_MIN_NDIM else None
+    """The kernel set for ``x``, or None where NumPy's expressions serve (flat features, and
+    dtypes the kernels are not compiled for, such as float16)."""
+    return kernels.for_array(x) if x.ndim >= KERNEL_MIN_NDIM and str(x.dtype) in kernels.SUPPORTED_DTYPES else None
 
 
 class ReLU(Function):
@@ -79,7 +80,8 @@ class LeakyReLU(Function):
         k = _kernels(x)
         if k:
             y = k.leaky_relu(x, self.negative_slope)
-        elif 0 <= self.negative_slope <= 1:  # then y = max(x, slope x): two passes instead of five
+        elif 0 < self.negative_slope <= 1:  # then y = max(x, slope x): two passes instead of five
+            # (not at slope 0: max(0 * inf, inf) is NaN)
             xp = get_array_module(x)
             y = xp.multiply(x, x.dtype.type(self.negative_slope), out=xp.empty_like(x))
             xp.maximum(y, x, out=y)

@@ -27,12 +27,13 @@ Here X, Y, dX, dY are *channel-major* images, (C, N*H*W) matrices: the GEMMs wan
 and the kernels stream through them. Both ops write Y (and dX) channel-major and hand it on as
 its batch-major (N, C, H, W) view (``_batch_major``), which batch norm, the activations and the
 next convolution read where it lies, so a stack of layers passes channel-major arrays along
-without copying them. ``_channel_major`` copies only what arrives batch-major (the real images,
-a concatenation): one transposing copy, activation-sized (the columns are KH*KW/stride^2 times
-bigger). The columns are never kept between forward and backward:
-backward unfolds its input again, which costs a fraction of a GEMM, and the graph holds only
-the input and the weight, as in PyTorch. Nor do they exist for the whole batch at once: both
-ops unfold a few samples, or a few channels, at a time (``COLUMN_BUDGET_BYTES``).
+without copying them (on a GPU, batch norm's kernels take a contiguous copy).
+``_channel_major`` copies only what arrives batch-major (the real images, a concatenation):
+one transposing copy, activation-sized (the columns are KH*KW/stride^2 times bigger). The
+columns are never kept between forward and backward: backward unfolds its input again, which
+costs a fraction of a GEMM, and the graph holds only the input and the weight, as in PyTorch.
+Nor do they exist for the whole batch at once: both ops unfold a few samples, or a few
+channels, at a time (``COLUMN_BUDGET_BYTES``).
 
 When the window is the whole unpadded image (the output is 1x1, as in DCGAN's last
 discriminator layer, or, for the transposed op, the input is 1x1, as in its first generator
@@ -193,6 +194,8 @@ def _conv2d(x: Any, weight: Any, geometry: ConvGeometry, out: Any) -> Any:
 
     One GEMM, W2 (OC, C*KH*KW) @ unfold(x) (C*KH*KW, N*OH*OW), summed over blocks of input channels.
     """
+    if x.shape[0] == 0:  # no input channels: nothing to sum
+        out[...] = 0
     for block, cols in geometry.unfold_blocks(x):
         _conv2d_block(weight, block, cols, _matrix(out))
         del cols  # see COLUMN_BUDGET_BYTES
@@ -327,6 +330,8 @@ class ConvTranspose2d(_Convolution):
         """unfold(dY) a block of channels at a time, each block serving both gradients."""
         H, W = self.input_shape[2:]
         dy = _channel_major(g)  # (OC, n, OH, OW)
+        if gx is not None and dy.shape[0] == 0:  # no output channels: no gradient flows back
+            gx[...] = 0
         x = _channel_major(self.x[group]) if self.needs_input_grad[1] else None
         gw = get_array_module(g).empty(self.weight_shape, dtype=g.dtype) if self.needs_input_grad[1] else None
         for block, cols in self.geometry.unfold_blocks(dy, grid=(H, W)):
