@@ -108,12 +108,15 @@ def _matrix(a: Any) -> Any:
 # into 16 MB at its widest layer, Pix2Pix's last 70x70 discriminator layer into 28 MB for one
 # 256x256 image. So the ops unfold a few samples at a time (the Functions' sample groups) and,
 # where one sample is still too big, a few channels at a time (the array ops below): every
-# block of columns, and the channel-major copies around it, stays within this many bytes, a
-# transient that also stays in the CPU's cache from im2col to the GEMM that reads it. A GPU has
-# the memory and prefers fewer, bigger launches. Every loop over blocks drops its block before
-# the next is made: a Python loop variable would keep the last one alive meanwhile, doubling
-# the transient.
-COLUMN_BUDGET_BYTES = {"cpu": 3 * 2**20, "cuda": 1024 * 2**20}
+# block of columns stays within this many bytes, a transient that also stays in the CPU's cache
+# from im2col to the GEMM that reads it. The CPU's 4 MiB is the most that keeps a DCGAN
+# iteration's working memory below PyTorch's (W3: 27.8 MiB against 28.2). It splits W2's batch
+# of 16 into 4 + 4 + 4 + 4 samples at its widest layers, where 3 MiB made 3+3+3+3+3+1 and
+# that iteration 4-12% slower (BENCHMARKS.md). A GPU
+# has the memory and prefers fewer, bigger launches. Every loop over blocks drops its block
+# before the next is made: a Python loop variable would keep the last one alive meanwhile,
+# doubling the transient.
+COLUMN_BUDGET_BYTES = {"cpu": 4 * 2**20, "cuda": 1024 * 2**20}
 
 
 def _blocks(count: int, column_bytes_each: int, device: str) -> list[slice]:
