@@ -34,7 +34,7 @@ def stable_softplus(x: Any) -> Any:
 # On feature maps, (N, C, H, W) batches, both run as kernels (``tinygan.kernels``: one pass
 # each way, in the layout the input comes in, so a convolution's channel-major output stays
 # channel-major for the next convolution). NumPy's expressions below make two passes forward
-# and five backward, each with an activation-sized temporary: 2-20x slower on a DCGAN's maps.
+# and five backward, each with an activation-sized temporary: 2-24x slower on a DCGAN's maps.
 # Flat features, (N, features), keep the expressions: the MLP GANs' are small, and their demo
 # starts without loading Numba, which costs about 1 s (as Adam's fused loop, see
 # ``optim._FUSED_MIN_SIZE``); a convolutional GAN has loaded it for its convolutions anyway.

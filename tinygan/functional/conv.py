@@ -160,11 +160,13 @@ class ConvGeometry:
         """im2col a block of channels at a time: (channels, their columns (c, KH, KW, N, GH, GW))
         pairs covering ``image`` (C, N, H, W). ``grid`` (GH, GW) keeps only the first windows: the
         grid of a transposed convolution's input, which can be smaller than the one its output
-        allows where an output_padding >= stride (allowed below the dilation) leaves windows past it."""
+        allows where an output_padding >= stride (allowed below the dilation) leaves windows past it.
+        An image of no channels gives one empty block, so that a GEMM summed over the blocks still
+        writes its output (zeros)."""
         C, N, H, W = image.shape
         GH, GW = grid or self.output_size((H, W))
         KH, KW = self.kernel_size
-        for block in _blocks(C, KH * KW * N * GH * GW * image.itemsize, device_of(image)):
+        for block in _blocks(C, KH * KW * N * GH * GW * image.itemsize, device_of(image)) or [slice(0, 0)]:
             cols = self.unfold(image[block])[..., :GH, :GW]
             if not cols.flags.c_contiguous:  # the crop cut something: copy once, not once per use
                 cols = get_array_module(cols).ascontiguousarray(cols)
@@ -197,8 +199,6 @@ def _conv2d(x: Any, weight: Any, geometry: ConvGeometry, out: Any) -> Any:
 
     One GEMM, W2 (OC, C*KH*KW) @ unfold(x) (C*KH*KW, N*OH*OW), summed over blocks of input channels.
     """
-    if x.shape[0] == 0:  # no input channels: nothing to sum
-        out[...] = 0
     for block, cols in geometry.unfold_blocks(x):
         _conv2d_block(weight, block, cols, _matrix(out))
         del cols  # see COLUMN_BUDGET_BYTES
@@ -333,8 +333,6 @@ class ConvTranspose2d(_Convolution):
         """unfold(dY) a block of channels at a time, each block serving both gradients."""
         H, W = self.input_shape[2:]
         dy = _channel_major(g)  # (OC, n, OH, OW)
-        if gx is not None and dy.shape[0] == 0:  # no output channels: no gradient flows back
-            gx[...] = 0
         x = _channel_major(self.x[group]) if self.needs_input_grad[1] else None
         gw = get_array_module(g).empty(self.weight_shape, dtype=g.dtype) if self.needs_input_grad[1] else None
         for block, cols in self.geometry.unfold_blocks(dy, grid=(H, W)):
