@@ -327,6 +327,19 @@ def test_window_covering_the_whole_image(transpose):
 
 
 @pytest.mark.parametrize("transpose", [False, True])
+def test_an_empty_batch_gives_zero_weight_and_bias_gradients(transpose):
+    """As in PyTorch: an empty output, an empty input gradient, and dW = db = 0 (sums of nothing)."""
+    op, weight_shape = (F.conv_transpose2d, (3, 4, 3, 3)) if transpose else (F.conv2d, (4, 3, 3, 3))
+    x, w, b = _tensors(np.zeros((0, 3, 8, 8)), np.ones(weight_shape), np.ones(4))
+    y = op(x, w, b, stride=2, padding=1)
+    assert y.shape == ((0, 4, 15, 15) if transpose else (0, 4, 4, 4))
+    y.sum().backward()
+    assert x.grad.shape == x.shape
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros(weight_shape))
+    np.testing.assert_array_equal(b.grad.numpy(), np.zeros(4))
+
+
+@pytest.mark.parametrize("transpose", [False, True])
 def test_float32_stays_float32_and_matches_float64(transpose):
     rng = np.random.default_rng(1)
     shape = (4, 3, 8, 8) if not transpose else (4, 3, 4, 4)

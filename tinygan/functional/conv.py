@@ -258,6 +258,8 @@ class _Convolution(Function):
             gx = get_array_module(g).empty((C, N, H, W), dtype=g.dtype)
         for group in self.groups if self.needs_input_grad[0] or self.needs_input_grad[1] else ():
             gw = _add(gw, self._group_gradients(g[group], group, None if gx is None else gx[:, group]))
+        if gw is None and self.needs_input_grad[1]:  # an empty batch has no groups: dW sums nothing
+            gw = get_array_module(g).zeros(self.weight_shape, dtype=g.dtype)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
         return (None if gx is None else _batch_major(gx)), gw, gb
