@@ -112,7 +112,7 @@ def _copy_every_other(target, dst, source, src, length):
 
     The rows are 3-16 values long in DCGAN's layers, where the plain loop, which LLVM
     vectorises, spends them in its set-up; eight at a time, unrolled, then one by one made
-    ``_im2col_stride2`` 1.7-2.8x faster there. Long rows (Pix2Pix's outer layers) keep the
+    ``_im2col_stride2`` 1.5-2.9x faster there. Long rows (Pix2Pix's outer layers) keep the
     vectorised loop, which is 15-20% faster for them.
     """
     two = np.uint64(2)
@@ -136,7 +136,7 @@ def _im2col_stride2(source, plane, H, W, cols, sh, ph, pw, dh, dw):
     padding cost as much as the copy. So each row of cols that meets the padding is zeroed in
     one streaming pass first, and only the rectangle of outputs on the image is copied over it,
     row by row (``_copy_every_other``). With a plain loop for each row that was 1.2-1.8x faster
-    than ``_im2col`` on the DCGAN and Pix2Pix shapes, and the unrolled copy made it 1.7-2.8x
+    than ``_im2col`` on the DCGAN and Pix2Pix shapes, and the unrolled copy made it 1.5-2.9x
     faster again on DCGAN's. At stride 1, where the rows are long, zeroing first and then
     copying measured 1.3-1.7x slower than ``_im2col``, which stays for every other stride."""
     C, KH, KW, N, OH, OW = cols.shape
@@ -162,8 +162,8 @@ def _im2col_stride2(source, plane, H, W, cols, sh, ph, pw, dh, dw):
 @njit(cache=True, inline="always")
 def _add_every_other(target, dst, source, src, length):
     """target[dst + 2k] += source[src + k] for k < length: ``_copy_every_other``'s adjoint, for
-    ``_col2im``, written the same way. It made ``_col2im`` 1.5-1.8x faster on the 4-wide rows of
-    DCGAN's smallest layers and left the other shapes as they were."""
+    ``_col2im``, written the same way. It made ``_col2im`` 1.5-2x faster on the 4-wide rows of
+    DCGAN's smallest layers and 1.2-1.3x on the 8-wide ones, and left longer rows within noise."""
     two = np.uint64(2)
     if length >= 32:
         for k in range(length):
