@@ -110,10 +110,12 @@ def _im2col(source, plane, H, W, cols, sh, sw, ph, pw, dh, dw):
 def _copy_every_other(target, dst, source, src, length):
     """target[dst + k] = source[src + 2k] for k < length: a short image row read at stride 2.
 
-    The rows are 3-16 values long in DCGAN's layers, where the plain loop, which LLVM
-    vectorises, spends them in its set-up; eight at a time, unrolled, then one by one made
-    ``_im2col_stride2`` 1.5-2.9x faster there. Long rows (Pix2Pix's outer layers) keep the
-    vectorised loop, which is 15-20% faster for them.
+    The rows are 3-16 values long in DCGAN's layers (31-32 in W2's first), where the plain
+    loop, which LLVM vectorises, spends them in its set-up; eight at a time, unrolled, then one
+    by one made ``_im2col_stride2`` 1.8-2.5x faster there (medians of repeated runs). Rows of 32
+    or more (Pix2Pix's outer layers) keep the vectorised loop, which measured 13-21% faster for
+    them. LLVM's code for these few lines depends on their exact shape: the same steps with one
+    loop for the rest and no early return measured 1.3-2x slower on the DCGAN rows.
     """
     two = np.uint64(2)
     if length >= 32:
@@ -136,7 +138,7 @@ def _im2col_stride2(source, plane, H, W, cols, sh, ph, pw, dh, dw):
     padding cost as much as the copy. So each row of cols that meets the padding is zeroed in
     one streaming pass first, and only the rectangle of outputs on the image is copied over it,
     row by row (``_copy_every_other``). With a plain loop for each row that was 1.2-1.8x faster
-    than ``_im2col`` on the DCGAN and Pix2Pix shapes, and the unrolled copy made it 1.5-2.9x
+    than ``_im2col`` on the DCGAN and Pix2Pix shapes, and the unrolled copy made it 1.8-2.5x
     faster again on DCGAN's. At stride 1, where the rows are long, zeroing first and then
     copying measured 1.3-1.7x slower than ``_im2col``, which stays for every other stride."""
     C, KH, KW, N, OH, OW = cols.shape
@@ -162,8 +164,9 @@ def _im2col_stride2(source, plane, H, W, cols, sh, ph, pw, dh, dw):
 @njit(cache=True, inline="always")
 def _add_every_other(target, dst, source, src, length):
     """target[dst + 2k] += source[src + k] for k < length: ``_copy_every_other``'s adjoint, for
-    ``_col2im``, written the same way. It made ``_col2im`` 1.5-2x faster on the 4-wide rows of
-    DCGAN's smallest layers and 1.2-1.3x on the 8-wide ones, and left longer rows within noise."""
+    ``_col2im``, written the same way. It made ``_col2im`` 1.6-1.9x faster on the 4-wide rows of
+    DCGAN's smallest layers (medians of repeated runs); on the others the difference was within
+    noise."""
     two = np.uint64(2)
     if length >= 32:
         for k in range(length):
@@ -194,7 +197,7 @@ def _col2im(cols, target, plane, H, W, sh, sw, ph, pw, dh, dw):
                     for oy in range(y0, y1):
                         src = np.uint64(((row * N + n) * OH + oy) * OW + x0)
                         dst = np.uint64(c * plane + (n * H + oy * sh - ph + i * dh) * W + x0 * sw - pw + j * dw)
-                        if sw == 2:  # the GANs' stride: a constant one lets LLVM vectorise the adds (20-45% faster)
+                        if sw == 2:  # the GANs' stride: a constant step is 20-45% faster (_add_every_other)
                             _add_every_other(target, dst, source, src, np.uint64(x1 - x0))
                         else:
                             for k in range(np.uint64(x1 - x0)):
@@ -389,8 +392,8 @@ def _one_plane_per_channel(N: int, M: int, *steps: tuple[int, int]) -> tuple[int
     """The kernels' (N, M, steps), with each channel's N planes merged into one of N * M values
     where they lie end to end in every array (channel-major arrays, a convolution's output): then
     the inner loops run over whole channels, not 16 or 64 values at a time. That made the
-    statistics 2-5x and the backward 1.2-1.5x faster on DCGAN's 8x8 and 4x4 maps."""
-    if N > 1 and all(sample == M for sample, _ in steps):
+    statistics 2-5x and the backward 1.1-1.5x faster on DCGAN's 8x8 and 4x4 maps."""
+    if all(sample == M for sample, _ in steps):  # (a single sample's step is 0: no merge, none needed)
         return 1, N * M, [(0, channel) for _, channel in steps]
     return N, M, list(steps)
 

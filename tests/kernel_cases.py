@@ -45,10 +45,13 @@ EDGE_CASES = [
     # padding as wide as the window (output column 0 is all padding)
     geometry((2, 2, 7, 9), (3, 2), stride=(3, 2), padding=(1, 2), dilation=(2, 1)),
     geometry((1, 1, 1, 1), (1, 1), stride=(3, 2), padding=(2, 2)),  # ... and both output rows in the padding
-    # stride-2 rows of 8-31 values (copied and added eight at a time, then one by one) and of 32
-    # or more (the plain loop), with padding on both sides
+    # stride-2 rows either side of the CPU loops' thresholds, with padding on both sides: 7 and 8
+    # values (the first group of eight), 17 and 18, 23 and 24 (groups and a rest), 31 and 32 (the
+    # plain loop from 32 on)
+    geometry((1, 1, 1, 15), (1, 2), stride=(1, 2), padding=(0, 1)),
     geometry((1, 2, 3, 36), (1, 4), stride=(1, 2), padding=(0, 1)),
-    geometry((1, 1, 2, 70), (2, 3), stride=(2, 2), padding=(1, 1)),
+    geometry((1, 1, 1, 47), (1, 2), stride=(1, 2), padding=(0, 1)),
+    geometry((1, 1, 2, 63), (2, 2), stride=(2, 2), padding=(1, 1)),
 ]
 
 

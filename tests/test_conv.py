@@ -326,13 +326,21 @@ def test_window_covering_the_whole_image(transpose):
     _check_gradients(fn, _tensors(x, w, b))
 
 
-@pytest.mark.parametrize("transpose", [False, True])
-def test_an_empty_batch_gives_zero_weight_and_bias_gradients(transpose):
+@pytest.mark.parametrize(
+    "transpose, size, kernel, padding, out_size",
+    [
+        (False, 8, 3, 1, 4),
+        (True, 8, 3, 1, 15),
+        (False, 4, 4, 0, 1),  # the window covers the image: the matrix-product path
+        (True, 1, 4, 0, 4),  # ... and its transpose
+    ],
+)
+def test_an_empty_batch_gives_zero_weight_and_bias_gradients(transpose, size, kernel, padding, out_size):
     """As in PyTorch: an empty output, an empty input gradient, and dW = db = 0 (sums of nothing)."""
-    op, weight_shape = (F.conv_transpose2d, (3, 4, 3, 3)) if transpose else (F.conv2d, (4, 3, 3, 3))
-    x, w, b = _tensors(np.zeros((0, 3, 8, 8)), np.ones(weight_shape), np.ones(4))
-    y = op(x, w, b, stride=2, padding=1)
-    assert y.shape == ((0, 4, 15, 15) if transpose else (0, 4, 4, 4))
+    op, weight_shape = (F.conv_transpose2d, (3, 4, kernel, kernel)) if transpose else (F.conv2d, (4, 3, kernel, kernel))
+    x, w, b = _tensors(np.zeros((0, 3, size, size)), np.ones(weight_shape), np.ones(4))
+    y = op(x, w, b, stride=2, padding=padding)
+    assert y.shape == (0, 4, out_size, out_size)
     y.sum().backward()
     assert x.grad.shape == x.shape
     np.testing.assert_array_equal(w.grad.numpy(), np.zeros(weight_shape))

@@ -112,6 +112,24 @@ def test_reference_batch_norm_backward_matches_finite_differences():
 # ----------------------------------------------------------------------------- Numba CPU against the reference
 
 
+@pytest.mark.parametrize("length", range(41))
+def test_cpu_stride2_row_loops_touch_exactly_their_row(length):
+    """``_copy_every_other`` and ``_add_every_other`` on every row length up to 40: either side
+    of their groups of eight and of the plain loop from 32 on, with guard values around the row."""
+    guard, src = 3, 1
+    source = np.arange(2 * length + 4, dtype=np.float64)
+    target = np.full(length + 2 * guard, -7.0)
+    cpu._copy_every_other(target, np.uint64(guard), source, np.uint64(src), np.uint64(length))
+    np.testing.assert_array_equal(target[guard : guard + length], source[src : src + 2 * length : 2])
+    assert (target[:guard] == -7).all() and (target[guard + length :] == -7).all()
+
+    image = np.full(2 * length + 2 * guard, -7.0)
+    cpu._add_every_other(image, np.uint64(guard), source, np.uint64(src), np.uint64(length))
+    expected = np.full_like(image, -7.0)
+    expected[guard : guard + 2 * length : 2] += source[src : src + length]
+    np.testing.assert_array_equal(image, expected)  # the odd places between and the guards untouched
+
+
 @MANY
 @given(g=conv_geometry(max_kernel=4, max_extra=6, max_images=3), dtype=DTYPES)
 @with_edge_cases

@@ -399,7 +399,7 @@ def conv2d(
         _pair(dilation, "dilation", op, 1),
     )
     geometry = ConvGeometry(weight.shape[2:], stride, padding, dilation)
-    N, _, H, W = input.shape
+    N, C, H, W = input.shape
     OC, _, KH, KW = weight.shape
     span = (dilation[0] * (KH - 1) + 1, dilation[1] * (KW - 1) + 1)
     padded = (H + 2 * padding[0], W + 2 * padding[1])
@@ -410,7 +410,7 @@ def conv2d(
         )
     if geometry.covers((H, W)):
         # DCGAN's last discriminator layer: a fully connected layer on the flattened image
-        return reshape(linear(reshape(input, (N, -1)), reshape(weight, (OC, -1)), bias), (N, OC, 1, 1))
+        return reshape(linear(reshape(input, (N, C * H * W)), reshape(weight, (OC, -1)), bias), (N, OC, 1, 1))
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return Conv2d(geometry)(*inputs)
 
