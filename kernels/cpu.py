@@ -68,7 +68,7 @@ import numpy as np
 from numba import njit
 
 from tinygan.kernels import conv_output_size
-from tinygan.kernels.layout import dense, empty_like, flat, like
+from tinygan.kernels.layout import checked_out, dense, empty_like, flat, like
 
 
 @njit(cache=True, inline="always")
@@ -268,20 +268,10 @@ def col2im(
     """
     C, _, _, N, _, _ = cols.shape
     shape = (C, N, *image_size)
-    img = np.empty(shape, dtype=cols.dtype) if out is None else _checked_out(out, shape, cols.dtype)
+    img = np.empty(shape, dtype=cols.dtype) if out is None else checked_out("col2im", out, shape, cols.dtype)
     target, (plane,) = _flat(img, 1, writable="col2im: out")
     _col2im(np.ascontiguousarray(cols), target, plane, *image_size, *stride, *padding, *dilation)
     return img
-
-
-def _checked_out(out: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """``out`` if it has ``shape`` and ``dtype`` and its channels do not overlap (``_flat``
-    checks that each channel's pixels lie together)."""
-    apart = shape[0] <= 1 or out.size == 0 or out.strides[0] >= out[0].nbytes
-    if out.shape != shape or out.dtype != dtype or not apart:
-        raise ValueError(f"col2im: out must be a {dtype} array of shape {shape} whose channels do not "
-                         f"overlap, got {out.dtype} {out.shape} with strides {out.strides}")
-    return out
 
 
 # ----------------------------------------------------------------------------- LeakyReLU (and ReLU)

@@ -28,6 +28,7 @@ from numba import cuda
 from tinygan.backend import get_array_module
 from tinygan.kernels import conv_output_size
 from tinygan.kernels.launch import launch
+from tinygan.kernels.layout import checked_out
 
 
 @cuda.jit
@@ -109,13 +110,13 @@ def col2im(
 ) -> Any:
     """Channel-major images ``(C, N, H, W)``, ``image_size = (H, W)``, each pixel the sum of the
     entries of ``cols`` ``(C, KH, KW, N, OH, OW)`` copied from it by ``im2col`` (its adjoint);
-    written into ``out`` (that shape and dtype, any strides) if given, through a contiguous
+    written into ``out`` (that shape and dtype, channels apart, any strides) if given, through a contiguous
     array where ``out`` is not one (the kernel gets contiguous arrays, as the simulator requires)."""
     xp = get_array_module(cols)
     C, N = cols.shape[0], cols.shape[3]
     shape = (C, N, *image_size)
-    if out is not None and (out.shape != shape or out.dtype != cols.dtype):
-        raise ValueError(f"col2im: out must be a {cols.dtype} array of shape {shape}, got {out.dtype} {out.shape}")
+    if out is not None:
+        checked_out("col2im", out, shape, cols.dtype)
     img = out if out is not None and out.flags.c_contiguous else xp.empty(shape, dtype=cols.dtype)
     launch(_col2im_kernel, img.size, xp.ascontiguousarray(cols), img, *stride, *padding, *dilation)
     if out is not None and img is not out:

@@ -1,4 +1,4 @@
-"""Layout helpers for the elementwise kernels: arrays in the layout they come in, NumPy's or CuPy's.
+"""Layout helpers shared by the CPU and CUDA kernels: arrays in the layout they come in, NumPy's or CuPy's.
 
 An activation runs over its input's values in the order they lie in memory, and writes its
 output in that same layout. A convolution's output is the batch-major view of a channel-major
@@ -47,4 +47,14 @@ def like(a: Any, other: Any) -> Any:
         return a
     out = empty_like(other)
     out[...] = a
+    return out
+
+
+def checked_out(op: str, out: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """``out``, the array a kernel is to write ``op``'s result into, if it has ``shape`` and
+    ``dtype`` and its channels (axis 0) do not overlap; else a ValueError naming the problem."""
+    apart = shape[0] <= 1 or out.size == 0 or out.strides[0] >= out[0].nbytes
+    if out.shape != shape or out.dtype != dtype or not apart:
+        raise ValueError(f"{op}: out must be a {dtype} array of shape {shape} whose channels do not "
+                         f"overlap, got {out.dtype} {out.shape} with strides {out.strides}")
     return out
